@@ -1,0 +1,47 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from ..models import ApiToken, Membership, Team
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    name = serializers.CharField(max_length=100, required=False, default="")
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug", "time_zone", "role", "created_at"]
+        read_only_fields = ["id", "slug", "role", "created_at"]
+
+    def get_role(self, team) -> str | None:
+        return team.role_of(self.context["request"].user)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.SlugRelatedField(
+        source="user", slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["id", "team", "username", "role", "created_at"]
+        read_only_fields = ["id", "team", "created_at"]
+
+    def validate(self, attrs):
+        team = self.context.get("team") or getattr(self.instance, "team", None)
+        user = attrs.get("user") or getattr(self.instance, "user", None)
+        if self.instance is None and Membership.objects.filter(team=team, user=user).exists():
+            raise serializers.ValidationError({"username": ["This user is already a member of the team."]})
+        return attrs
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "key_prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+        read_only_fields = fields

@@ -1,0 +1,9 @@
+"""Every app's API under /api/v1/ (namespace "api"). The isolation test walks these routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.accounts.api.urls")),
+    path("", include("apps.activity.api.urls")),
+    path("", include("apps.hosts.api.urls")),
+]

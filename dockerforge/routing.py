@@ -1,0 +1,10 @@
+"""Every WebSocket route. The isolation test walks these consumers."""
+
+from django.urls import path
+
+from apps.activity import consumers as activity_consumers
+
+websocket_urlpatterns = [
+    path("ws/events/", activity_consumers.TeamEventsConsumer.as_asgi(), name="ws-events"),
+    path("ws/operations/<int:pk>/", activity_consumers.OperationConsumer.as_asgi(), name="ws-operation"),
+]
