@@ -7,7 +7,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.cache import patch_cache_control
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from apps.core.api import user_may
@@ -300,7 +300,7 @@ def accept_invitation(request, token: str):
             request.session[SESSION_KEY] = invitation.team_id
             messages.success(request, f"Welcome to {invitation.team.name}.")
             return redirect("web:dashboard")
-    login_url = f"{reverse('accounts:login')}?next={request.path}"
+    login_url = f"{reverse('accounts:login')}?{urlencode({'next': request.path})}"
     context = {"invitation": invitation, "signup_form": signup_form or InvitationSignupForm(), "login_url": login_url}
     return render(request, "accounts/invitation_accept.html", context)
 

@@ -187,3 +187,16 @@ def test_api_invitation_bad_input(two_teams, api_client):
     assert resp.status_code == 400 and "email" in resp.json()["error"]["details"]
     resp = admin.post("/api/v1/invitations/", {"team": a["team"].pk, "email": a["viewer"].email}, format="json")
     assert resp.status_code == 400 and "email" in resp.json()["error"]["details"]
+
+
+def test_anonymous_existing_user_logs_in_and_comes_back(client, two_teams, make_user):
+    a = two_teams["a"]
+    path = invite_via_ui(client, a["admin"])
+    make_user(username="returning")
+    client.logout()
+    page = client.get(path).content.decode()
+    login_href = re.search(r'href="(/accounts/login/\?next=[^"]+)"', page).group(1).replace("&amp;", "&")
+    resp = client.post(login_href, {"username": "returning", "password": "pw-returning", "next": path})
+    assert resp.status_code == 302 and resp["Location"] == path
+    assert client.post(path).status_code == 302
+    assert Membership.objects.filter(team=a["team"], user__username="returning").exists()

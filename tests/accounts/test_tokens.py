@@ -140,3 +140,12 @@ def test_api_other_users_tokens_are_invisible(make_user, api_client):
     assert client.get(f"/api/v1/tokens/{token.pk}/").status_code == 404
     assert client.post(f"/api/v1/tokens/{token.pk}/revoke/").status_code == 404
     assert all(t["name"] != "b-token" for t in client.get("/api/v1/tokens/").json()["results"])
+
+
+def test_htmx_revoke_returns_the_tokens_partial(client, make_user):
+    user = make_user(username="max")
+    token, _ = ApiToken.issue(user, "tmp")
+    client.force_login(user)
+    resp = client.post(f"/accounts/profile/tokens/{token.pk}/revoke/", HTTP_HX_REQUEST="true")
+    html = resp.content.decode()
+    assert resp.status_code == 200 and html.lstrip().startswith('<div id="tokens"') and "revoked" in html

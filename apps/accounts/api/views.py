@@ -111,7 +111,12 @@ class ApiTokenViewSet(ActorAPIMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     @extend_schema(
         request=ApiTokenCreateSerializer,
-        responses={201: inline_serializer("ApiTokenCreated", {"token": serializers.CharField(), "id": serializers.IntegerField(), "name": serializers.CharField()})},
+        responses={
+            201: inline_serializer(
+                "ApiTokenCreated",
+                {"token": serializers.CharField(), "id": serializers.IntegerField(), "name": serializers.CharField()},
+            )
+        },
     )
     def create(self, request):
         ser = ApiTokenCreateSerializer(data=request.data)
