@@ -1,7 +1,9 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from ..models import ApiToken, Membership, Team
+from apps.core.roles import Role
+
+from ..models import ApiToken, Invitation, Membership, Team
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -35,6 +37,8 @@ class MembershipSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         team = self.context.get("team") or getattr(self.instance, "team", None)
         user = attrs.get("user") or getattr(self.instance, "user", None)
+        if self.instance is not None and user != self.instance.user:
+            raise serializers.ValidationError({"username": ["A membership's user cannot change; add a new member instead."]})
         if self.instance is None and Membership.objects.filter(team=team, user=user).exists():
             raise serializers.ValidationError({"username": ["This user is already a member of the team."]})
         return attrs
@@ -45,3 +49,18 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         model = ApiToken
         fields = ["id", "name", "key_prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
         read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
+    invited_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "team", "email", "role", "invited_by", "expires_at", "accepted_at", "created_at"]
+        read_only_fields = ["id", "team", "invited_by", "expires_at", "accepted_at", "created_at"]
