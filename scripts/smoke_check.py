@@ -57,7 +57,7 @@ from cryptography.x509.oid import NameOID  # noqa: E402
 
 
 def pem_cert(subject, issuer, public_key, signing_key, ca):
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))

@@ -2,8 +2,8 @@
 (`run("container.create", team, spec)`); the caller shows the reasons. An admin override is
 audited by the caller."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

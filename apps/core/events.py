@@ -4,7 +4,7 @@ every subscriber (alerts, notifications, ...). Subscribers are registered in rea
 """
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone

@@ -5,9 +5,10 @@ wrong way. Plugins from other packages join through entry-point groups named
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
