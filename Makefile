@@ -5,13 +5,17 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 RUN_ID ?= $(shell $(PYTHON) -c 'import uuid; print(uuid.uuid4().hex[:8])')
 PORT ?= 8000
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# This machine's pip configuration names local indexes that may be absent: hide that noise.
+QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
 .PHONY: run test test-fast lint bench services venv migrate admin clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -r requirements-dev.txt
-	$(PIP) install -q --no-deps -e .
+	$(PIP) install -q -r requirements-dev.txt $(QUIET_PIP)
+	$(PIP) install -q --no-deps -e . $(QUIET_PIP)
 	touch $@
 
 venv: $(VENV)/.installed
