@@ -177,9 +177,11 @@ def validate_host(data: dict, *, user, team, instance=None, repin: bool = False)
     except ValidationError as exc:
         errors["url"] = exc.messages
     scheme = endpoint.scheme if endpoint else None
-    for secret, needed_by in (("tls_client_key", "tcp"), ("ssh_private_key", "ssh")):
-        # A blank secret keeps the stored one, as long as it still applies to the scheme.
-        if not values[secret] and instance is not None and scheme == needed_by:
+    # A blank secret keeps the stored one, as long as it still applies (same scheme; for the
+    # TLS key, a client certificate is still given).
+    keep = {"tls_client_key": scheme == "tcp" and bool(values["tls_client_cert"]), "ssh_private_key": scheme == "ssh"}
+    for secret, applies in keep.items():
+        if not values[secret] and instance is not None and applies:
             values[secret] = getattr(instance, secret)
     if values["name"] and team is not None and _name_taken(team, values["name"], instance):
         errors["name"] = [f"This team already has a host named {values['name']!r}."]
