@@ -141,3 +141,16 @@ def test_ssh_host_whose_key_changed_is_refused(two_teams, ssh_host_fields, ssh_s
     assert result.error.startswith("SSH host key mismatch for 127.0.0.1:")
     host.refresh_from_db()
     assert host.status == "down" and "re-pin" in host.last_error
+
+
+def test_beat_task_runs_the_sweep(two_teams, make_host, settings):
+    from dockerforge.celery import app
+
+    from apps.hosts.tasks import sweep_hosts
+
+    assert settings.CELERY_BEAT_SCHEDULE["hosts-sweep"]["task"] == sweep_hosts.name == "hosts.sweep"
+    assert "hosts.sweep" in app.tasks
+    host = make_host(two_teams["a"]["team"], "tcp://127.0.0.1:1")
+    assert sweep_hosts.apply().get()["down"] == 1
+    host.refresh_from_db()
+    assert host.status == "down"
