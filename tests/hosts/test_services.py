@@ -144,9 +144,8 @@ def test_ssh_host_whose_key_changed_is_refused(two_teams, ssh_host_fields, ssh_s
 
 
 def test_beat_task_runs_the_sweep(two_teams, make_host, settings):
-    from dockerforge.celery import app
-
     from apps.hosts.tasks import sweep_hosts
+    from dockerforge.celery import app
 
     assert settings.CELERY_BEAT_SCHEDULE["hosts-sweep"]["task"] == sweep_hosts.name == "hosts.sweep"
     assert "hosts.sweep" in app.tasks
