@@ -7,6 +7,10 @@ from apps.core.roles import Role
 
 from .helpers import RUN_ID, TEST_LABEL, require_service
 
+# Real engines (a TLS dockerd, an sshd) shared by every test package: session fixtures must be
+# registered once, here, so one session never starts two of them.
+pytest_plugins = ["tests.fixtures.engines"]
+
 ROLES = (Role.VIEWER, Role.OPERATOR, Role.ADMIN)
 
 
