@@ -156,7 +156,9 @@ def shared_layer(settings):
     channel_layers.backends = {}
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API holds an event loop in the main thread while it runs,
+# which later non-browser tests (async_to_sync, Django's async-safety check) must not see.
+@pytest.fixture(scope="module")
 def browser():
     require_service("Debian's chromium", Path(CHROMIUM).exists(), CHROMIUM)
     from playwright.sync_api import sync_playwright

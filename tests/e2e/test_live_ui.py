@@ -1,8 +1,6 @@
 """The portal in headless Chromium against a real daphne server: layout, theme, and live
 updates over the WebSocket without reloading the page."""
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import resolve
@@ -11,6 +9,7 @@ from apps.accounts.models import Membership, Team
 from apps.activity.models import Event, Operation
 from apps.core import events
 from apps.core.roles import Role
+from tests.helpers import in_other_thread
 
 from .conftest import PASSWORD, login, screenshot, wait_live
 
@@ -37,11 +36,7 @@ def assert_not_reloaded(page) -> None:
 def publish_as_worker(*args, **kwargs) -> dict:
     """Publish from another thread (as a Celery worker would, through Redis): Playwright's
     loop owns this thread, and async_to_sync refuses to run inside it."""
-    out: dict = {}
-    thread = threading.Thread(target=lambda: out.update(events.publish(*args, **kwargs)))
-    thread.start()
-    thread.join(10)
-    return out
+    return in_other_thread(lambda: events.publish(*args, **kwargs))
 
 
 def test_login_dashboard_and_theme_toggle(new_context, team_admin, request):
@@ -161,14 +156,10 @@ def test_operation_detail_streams_log_and_progress(new_context, team_admin, shar
     mark_page(page)
     # The stream socket connects a moment later; lines logged before it are re-read on open.
     progress = Progress(op)
-    runner = threading.Thread(target=lambda: (progress.log("layer 1/2 <done>"), progress.progress(0.5)))
-    runner.start()
-    runner.join(10)
+    in_other_thread(lambda: (progress.log("layer 1/2 <done>"), progress.progress(0.5)))
     page.locator("#op-log").get_by_text("layer 1/2 <done>").wait_for()
     page.wait_for_function("document.querySelector('[data-op-progress]').value === 0.5")
-    runner = threading.Thread(target=lambda: progress.log("layer 2/2 done"))
-    runner.start()
-    runner.join(10)
+    in_other_thread(lambda: progress.log("layer 2/2 done"))
     page.locator("#op-log").get_by_text("layer 2/2 done").wait_for()
     assert_not_reloaded(page)
     screenshot(page, request)

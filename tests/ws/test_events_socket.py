@@ -2,7 +2,7 @@
 session and token auth, URL router, consumers) with WebsocketCommunicator."""
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -12,6 +12,7 @@ from apps.activity.models import Operation
 from apps.activity.operations import Progress
 from apps.core import events
 from dockerforge.asgi import application
+from tests.helpers import in_other_thread
 
 from .conftest import session_headers
 
@@ -185,22 +186,17 @@ def test_operation_stream_log_progress_and_permission(in_memory_layer, two_teams
 
 
 def test_event_crosses_processes_through_redis(redis_layer, two_teams):
-    """The socket listens in one event loop while a *separate* thread with its own loop
+    """The socket listens in one event loop while a separate thread with no loop of its own
     publishes through Redis (as a Celery worker would)."""
-    import threading
-
     a = two_teams["a"]
     headers = session_headers(Client(), a["operator"])
 
     async def scenario():
         sock, ok, _ = await connect("/ws/events/", headers)
         assert ok
-        holder = {}
-        thread = threading.Thread(target=lambda: holder.update(events.publish("backup.failed", a["team"], severity="error")))
-        await database_sync_to_async(thread.start)()
+        envelope = await sync_to_async(in_other_thread)(lambda: events.publish("backup.failed", a["team"], severity="error"))
         message = await sock.receive_json_from(timeout=5)
-        await database_sync_to_async(thread.join)()
-        assert message == {"type": "event", "kind": "backup.failed", "id": holder["id"]}
+        assert message == {"type": "event", "kind": "backup.failed", "id": envelope["id"]}
         await sock.disconnect()
 
     run(scenario)
