@@ -197,3 +197,28 @@ def test_acceptance_add_host_and_feed_updates_live(new_context, e2e_db, docker_s
     assert Event.objects.filter(team=team, kind="host.up", host_name="local-engine").exists()
     screenshot(feed_page, request, "feed")
     screenshot(form_page, request, "form")
+
+
+PAGES = ["/", "/hosts/", "/activity/", "/activity/?severity=bogus", "/activity/operations/", "/accounts/profile/", "/accounts/team/", "/nowhere/"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_renders_without_script_errors(new_context, team_admin, request, scheme):
+    user, team = team_admin
+    Operation.objects.create(team=team, kind="host.sync", target_name="edge-1", status="running", progress=0.3)
+    page = new_context(color_scheme=scheme).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "404" not in msg.text else None)
+    login(page, user.username)
+    for path in PAGES:
+        page.goto(path)
+        assert page.locator("nav[aria-label=Main]").count() == 1, path
+        assert page.locator("main#main h1").count() >= 1, path
+        screenshot(page, request, path.strip("/").replace("/", "_").replace("?", "_") or "dashboard")
+    page.goto(f"/activity/operations/{Operation.objects.get(team=team).pk}/")
+    screenshot(page, request, "operation")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log in").wait_for()
+    screenshot(page, request, "login")
+    assert errors == []

@@ -205,3 +205,17 @@ def test_event_list_counts_only_visible(client, team_a):
     # A smoke check of the store the pages read: publish stores one row per event.
     events.publish("host.up", team_a["team"], summary="one")
     assert Event.objects.filter(team=team_a["team"]).count() == 1
+
+
+def test_ago_filter():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.web.templatetags.web_extras import ago, local_url
+
+    assert ago(None) == "never"
+    assert ago(timezone.now()) == "just now"
+    assert ago(timezone.now() - timedelta(minutes=5)) == "5\xa0minutes ago"
+    assert local_url("/hosts/1/") == "/hosts/1/"
+    assert [local_url(u) for u in ("//evil.example/", "https://evil.example/", "javascript:x", "/\\evil")] == [""] * 4
