@@ -27,3 +27,30 @@ def require_service(name: str, available: bool, why: str = "") -> None:
     if IN_CI:
         pytest.fail(f"{message} (CI must start it: see .ci/run)", pytrace=False)
     pytest.skip(message)
+
+
+def in_other_thread(fn, timeout: float = 10.0):
+    """Run fn() in a fresh thread, as another process's code would (a worker publishing),
+    close that thread's database connections, and return fn's result (re-raising errors)."""
+    import threading
+
+    from django.db import connections
+
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            out["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"{fn!r} did not finish within {timeout}s")
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")

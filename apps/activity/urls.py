@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.feed, name="feed"),
     path("operations/", views.operations, name="operations"),
     path("operations/<int:pk>/", views.operation_detail, name="operation_detail"),
+    path("operations/<int:pk>/cancel/", views.operation_cancel, name="operation_cancel"),
 ]

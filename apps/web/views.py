@@ -1,23 +1,44 @@
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from apps.activity.models import Event, Operation
 from apps.core.htmx import render_page
 from apps.core.registries import panels
 from apps.hosts.models import DockerHost
 
+DASHBOARD_EVENTS = 10
+DASHBOARD_OPERATIONS = 10
+
+
+def team_rows(request, queryset):
+    """The rows of the current team the user may see (none without a team)."""
+    qs = queryset.for_user(request.user)
+    return qs.filter(team=request.team) if request.team else qs.none()
+
+
+def host_counts(hosts) -> dict[str, int]:
+    counts = {status: 0 for status in DockerHost.Status.values}
+    for row in hosts.order_by().values("status").annotate(n=Count("pk")):
+        counts[row["status"]] = row["n"]
+    counts["total"] = sum(counts.values())
+    return counts
+
 
 @login_required
 def dashboard(request):
-    team = request.team
-    hosts = DockerHost.objects.for_user(request.user).filter(team=team) if team else DockerHost.objects.none()
+    hosts = team_rows(request, DockerHost.objects.all())
     context = {
         "nav": "dashboard",
         "hosts": hosts,
-        "counts": {s: sum(1 for h in hosts if h.status == s) for s in DockerHost.Status.values},
-        "panels": [p for p in panels.for_page("dashboard")],
+        "counts": host_counts(hosts),
+        "events": team_rows(request, Event.objects.all())[:DASHBOARD_EVENTS],
+        "running_operations": team_rows(request, Operation.objects.select_related("created_by"))
+        .filter(status__in=(Operation.Status.PENDING, Operation.Status.RUNNING))[:DASHBOARD_OPERATIONS],
+        "panels": panels.for_page("dashboard"),
     }
-    return render_page(request, "web/dashboard.html", context, partial="hosts")
+    return render_page(request, "web/dashboard.html", context, partial="live")
 
 
 def _wants_json(request) -> bool:
