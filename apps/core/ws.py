@@ -7,6 +7,7 @@ in the Authorization header. A refused socket is closed before accept and receiv
 
 from urllib.parse import urlparse
 
+from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http.request import is_same_domain
@@ -35,8 +36,12 @@ async def deny(receive, send):
 
 
 class OriginOrTokenValidator:
+    """Wraps the WebSocket router. Browsers (with an Origin) go through the session auth
+    stack; token clients bypass it, so the session middleware never overwrites their user."""
+
     def __init__(self, application):
         self.application = application
+        self.session_application = AuthMiddlewareStack(application)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
@@ -46,7 +51,7 @@ class OriginOrTokenValidator:
         if origin is not None:
             if not origin_allowed(origin):
                 return await deny(receive, send)
-            return await self.application(scope, receive, send)
+            return await self.session_application(scope, receive, send)
         authorization = headers.get(b"authorization", b"").decode("latin1")
         authenticate = import_string(TOKEN_AUTHENTICATOR)
         user = await database_sync_to_async(authenticate)(authorization) if authorization else None
