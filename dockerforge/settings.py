@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.activity",
     "apps.hosts",
+    "apps.containers",
     "apps.web",
 ]
 

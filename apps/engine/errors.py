@@ -6,6 +6,7 @@ with a message a person can act on (never a stack of library internals).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 
@@ -125,6 +126,8 @@ def translate(exc: BaseException, where: str = "the engine", timeout: float | No
 def _from_status(status: int, explanation: str, where: str) -> EngineError:
     if status >= 500:
         return TransientEngineError(f"The engine at {where} answered {status}: {explanation}", status_code=status)
+    if status == 404:
+        return EngineObjectNotFound(f"Not found on {where}: {explanation}", status_code=status)
     if status in (401, 403):
         return PermanentEngineError(f"The engine at {where} refused access ({status}): {explanation}", status_code=status)
     return PermanentEngineError(f"The engine at {where} answered {status}: {explanation}", status_code=status)
@@ -133,3 +136,18 @@ def _from_status(status: int, explanation: str, where: str) -> EngineError:
 def _short(exc: BaseException, limit: int = 300) -> str:
     text = str(exc) or exc.__class__.__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class EngineObjectNotFound(PermanentEngineError):
+    """The engine answered 404: the container/image/volume/network is not there (any more)."""
+
+
+@contextlib.contextmanager
+def guard(where: str = "the engine", timeout: float | None = None):
+    """Wrap calls on a client from `connect()`: whatever the SDK raises leaves as an EngineError."""
+    try:
+        yield
+    except EngineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - translated, with the original chained
+        raise translate(exc, where, timeout) from exc

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ContainersConfig(AppConfig):
+    name = "apps.containers"
+    label = "containers"
+    verbose_name = "Containers, images, volumes and networks"
