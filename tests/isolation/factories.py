@@ -1,0 +1,189 @@
+"""One factory per model, for the generic isolation test (tests/test_isolation.py).
+
+`FACTORIES` maps a model label ("hosts.dockerhost") to a Factory whose `make(team)` creates
+one instance belonging to `team` (or returns the team itself, for Team). A new app adds its
+models here; the isolation test fails, naming the model, when one is missing.
+
+Scopes:
+- "team": a row of the team; its members see it, other teams never do, superusers do.
+- "owner": a row of one person (API tokens): other teams never see it, nor do teammates.
+- "installation": installation configuration; team staff never see it, superusers do.
+
+Objects of "team" and "owner" scope must carry `tag(team, kind)` in their str(): the test
+searches every page another team's user sees for that marker.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from apps.core.roles import Role
+
+
+@dataclass(frozen=True)
+class Factory:
+    make: Callable
+    scope: str = "team"
+
+
+FACTORIES: dict[str, Factory] = {}
+
+# WebSocket routes (by URL name) -> the model label whose object the route streams, or
+# None for the team channel (narrowed with ?team=). Add every new route here.
+WS_ROUTES: dict[str, str | None] = {
+    "ws-events": None,
+    "ws-operation": "activity.operation",
+}
+
+# API routes that are not viewsets over a model, with the reason they need no isolation check.
+NON_OBJECT_ROUTES: dict[str, str] = {
+    "auth-token": "public: exchanges the posted username/password for a token of that user",
+}
+
+
+def factory(label: str, scope: str = "team"):
+    def register(fn):
+        FACTORIES[label] = Factory(fn, scope)
+        return fn
+
+    return register
+
+
+def tag(team, kind: str) -> str:
+    """A marker unique to this object, safe in HTML and JSON."""
+    return f"iso{team.pk}{kind}{uuid.uuid4().hex[:8]}"
+
+
+def member(team, kind="member", role=Role.VIEWER):
+    from apps.accounts.models import Membership
+
+    user = get_user_model().objects.create_user(username=tag(team, kind), email=f"{kind}@example.test", password="x-unused-pw")
+    Membership.objects.create(user=user, team=team, role=role)
+    return user
+
+
+# --- accounts
+@factory("accounts.team")
+def make_team(team):
+    return team  # the isolation test names teams with a marker
+
+
+@factory("accounts.user")
+def make_user(team):
+    return member(team, "user")
+
+
+@factory("accounts.membership")
+def make_membership(team):
+    from apps.accounts.models import Membership
+
+    return Membership.objects.get(user=member(team, "membership"), team=team)
+
+
+@factory("accounts.invitation")
+def make_invitation(team):
+    from apps.accounts.models import Invitation, hash_secret
+
+    marker = tag(team, "invite")
+    return Invitation.objects.create(
+        team=team, email=f"{marker}@example.test", token_hash=hash_secret(marker), expires_at=timezone.now() + timedelta(days=7)
+    )
+
+
+@factory("accounts.apitoken", scope="owner")
+def make_apitoken(team):
+    from apps.accounts.models import ApiToken
+
+    token, _raw = ApiToken.issue(member(team, "tokenowner"), tag(team, "token"))
+    return token
+
+
+@factory("accounts.loginattempt", scope="installation")
+def make_loginattempt(team):
+    from apps.accounts.models import LoginAttempt
+
+    return LoginAttempt.objects.create(username=tag(team, "login"), remote_addr="127.0.0.1")
+
+
+# --- activity
+@factory("activity.event")
+def make_event(team):
+    from apps.activity.models import Event
+
+    return Event.objects.create(team=team, kind="isolation.test", summary=tag(team, "event"))
+
+
+@factory("activity.auditevent")
+def make_auditevent(team):
+    from apps.activity.models import AuditEvent
+
+    return AuditEvent.objects.create(team=team, action="action", name="isolation", object_type="isolation", object_repr=tag(team, "audit"))
+
+
+@factory("activity.operation")
+def make_operation(team):
+    from apps.activity.models import Operation
+
+    return Operation.objects.create(team=team, kind="isolation.test", target_name=tag(team, "op"))
+
+
+# --- hosts
+@factory("hosts.dockerhost")
+def make_dockerhost(team):
+    from apps.hosts.models import DockerHost
+
+    return DockerHost.objects.create(team=team, name=tag(team, "host"), url="tcp://127.0.0.1:1")
+
+
+@factory("hosts.hostlease")
+def make_hostlease(team):
+    from apps.hosts.models import HostLease
+
+    return HostLease.objects.create(host=make_dockerhost(team), kind=tag(team, "lease"))
+
+
+# --- installation configuration (superusers only)
+@factory("auth.group", scope="installation")
+def make_group(team):
+    from django.contrib.auth.models import Group
+
+    return Group.objects.create(name=tag(team, "group"))
+
+
+@factory("django_celery_beat.intervalschedule", scope="installation")
+def make_interval(team):
+    from django_celery_beat.models import IntervalSchedule
+
+    return IntervalSchedule.objects.create(every=team.pk + 1000, period=IntervalSchedule.SECONDS)
+
+
+@factory("django_celery_beat.crontabschedule", scope="installation")
+def make_crontab(team):
+    from django_celery_beat.models import CrontabSchedule
+
+    return CrontabSchedule.objects.create(minute=str(team.pk % 60), hour="3")
+
+
+@factory("django_celery_beat.solarschedule", scope="installation")
+def make_solar(team):
+    from django_celery_beat.models import SolarSchedule
+
+    return SolarSchedule.objects.create(event="sunrise", latitude=team.pk % 80, longitude=team.pk % 170)
+
+
+@factory("django_celery_beat.clockedschedule", scope="installation")
+def make_clocked(team):
+    from django_celery_beat.models import ClockedSchedule
+
+    return ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=team.pk))
+
+
+@factory("django_celery_beat.periodictask", scope="installation")
+def make_periodic_task(team):
+    from django_celery_beat.models import PeriodicTask
+
+    return PeriodicTask.objects.create(name=tag(team, "ptask"), task="activity.prune", interval=make_interval(team))
