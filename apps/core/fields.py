@@ -3,6 +3,8 @@ from django.db import models
 from . import crypto
 
 MASK = "••••••"
+# Marks an encrypted value in serialized output (fixtures), so loading it decrypts once.
+SERIALIZED_PREFIX = "fernet:"
 
 
 class EncryptedTextField(models.TextField):
@@ -26,4 +28,18 @@ class EncryptedTextField(models.TextField):
         return crypto.decrypt(value)
 
     def to_python(self, value):
+        # A value from a fixture (dumpdata/loaddata) arrives encrypted and marked.
+        if isinstance(value, str) and value.startswith(SERIALIZED_PREFIX):
+            try:
+                return crypto.decrypt(value[len(SERIALIZED_PREFIX):])
+            except crypto.DecryptionError:
+                return value
         return value
+
+    def value_to_string(self, obj):
+        # Serializers (dumpdata, backups of DockerForge itself) get the ciphertext, never the
+        # plaintext; loaddata turns it back through to_python.
+        value = self.value_from_object(obj)
+        if value in (None, ""):
+            return value
+        return SERIALIZED_PREFIX + crypto.encrypt(value)
