@@ -25,7 +25,7 @@ class User(AbstractUser):
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Berlin).")
+        raise ValidationError(f"{value[:64]!r} is not a known time zone (e.g. Europe/Berlin).")  # never echo 100 kB
 
 
 class TeamQuerySet(models.QuerySet):
