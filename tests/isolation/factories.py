@@ -14,9 +14,9 @@ searches every page another team's user sees for that marker.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
