@@ -3,8 +3,9 @@ the admin add form, and the API (400, {"error": {"code": "invalid", "details": {
 — and never a 500.
 
 Hosts: the hosts form (/hosts/add/: name, url, description), the hosts admin and the API's
-URL/duplicate validation come from the hosts branch. Tests marked `needs_hosts_branch` in
-their id fail on main until that branch merges; they are not skipped on purpose.
+URL/duplicate validation come from the hosts branch (ids/names say `needs_hosts_branch`).
+The contract asks the UI form to answer 200 with the error; the hosts view answers 400 on
+an invalid form, so those cases fail until one of the two is changed (not skipped on purpose).
 """
 
 import pytest

@@ -7,8 +7,6 @@ import io
 import json
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -20,17 +18,10 @@ from apps.core import events
 from apps.core.roles import Role
 from apps.hosts.models import DockerHost
 
+from .pem import ssh_private_key as ssh_pem
+from .pem import tls_client_pair
+
 pytestmark = pytest.mark.django_db
-
-
-def rsa_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-
-
-def ssh_pem() -> str:
-    key = ed25519.Ed25519PrivateKey.generate()
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()).decode()
 
 
 def distinctive_lines(pem: str) -> list[str]:
@@ -65,7 +56,7 @@ def route(name, **kwargs):
 
 def test_no_plaintext_secret_anywhere_in_the_database(two_teams, api_client, superuser):
     team, admin = two_teams["a"]["team"], two_teams["a"][Role.ADMIN]
-    tls_key, tls_key_2, ssh_key = rsa_pem(), rsa_pem(), ssh_pem()
+    (cert, tls_key), (cert_2, tls_key_2), ssh_key = tls_client_pair(), tls_client_pair(), ssh_pem()
     secrets: dict[str, str] = {"tls key": tls_key, "rotated tls key": tls_key_2, "ssh key": ssh_key}
     for name, pem in (("tls", tls_key), ("tls2", tls_key_2), ("ssh", ssh_key)):
         for n, line in enumerate(distinctive_lines(pem)):
@@ -80,10 +71,10 @@ def test_no_plaintext_secret_anywhere_in_the_database(two_teams, api_client, sup
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {secrets['api token']}"
 
     # A TLS host created and its key rotated through the API: both audited.
-    resp = client.post("/api/v1/hosts/", {"team": team.pk, "name": "tls-host", "url": "tcp://127.0.0.1:1", "tls_client_key": tls_key}, content_type="application/json")
+    resp = client.post("/api/v1/hosts/", {"team": team.pk, "name": "tls-host", "url": "tcp://127.0.0.1:1", "tls_client_cert": cert, "tls_client_key": tls_key}, content_type="application/json")
     assert resp.status_code == 201, resp.content
     host_id = resp.json()["id"]
-    resp = client.patch(f"/api/v1/hosts/{host_id}/", {"tls_client_key": tls_key_2, "description": "rotated"}, content_type="application/json")
+    resp = client.patch(f"/api/v1/hosts/{host_id}/", {"tls_client_cert": cert_2, "tls_client_key": tls_key_2, "description": "rotated"}, content_type="application/json")
     assert resp.status_code == 200, resp.content
     assert DockerHost.objects.get(pk=host_id).tls_client_key.strip() == tls_key_2.strip()  # readable by the app
     # An SSH host saved by a person in the UI (audit runs with the actor set).
@@ -105,7 +96,7 @@ def test_no_plaintext_secret_anywhere_in_the_database(two_teams, api_client, sup
         admin.save()
         staff = Client()
         staff.force_login(admin)
-        staff.post(add_url, {"team": team.pk, "name": "admin-host", "url": "tcp://127.0.0.1:1", "tls_client_key": tls_key})
+        staff.post(add_url, {"team": team.pk, "name": "admin-host", "url": "tcp://127.0.0.1:1", "tls_client_cert": cert, "tls_client_key": tls_key})
 
     # Operations and events published while working with the host.
     from apps.activity import operations
