@@ -187,3 +187,47 @@ def make_periodic_task(team):
     from django_celery_beat.models import PeriodicTask
 
     return PeriodicTask.objects.create(name=tag(team, "ptask"), task="activity.prune", interval=make_interval(team))
+
+
+# --- containers (mirror rows of a host's engine, and registry credentials)
+def _mirror(model, team, kind, **fields):
+    marker = tag(team, kind)
+    return model.objects.create(team=team, host=make_dockerhost(team), **{k: (marker if v is None else v) for k, v in fields.items()})
+
+
+@factory("containers.container")
+def make_container(team):
+    from apps.containers.models import Container
+
+    return _mirror(Container, team, "ctr", name=None, docker_id=uuid.uuid4().hex * 2)
+
+
+@factory("containers.image")
+def make_image(team):
+    from apps.containers.models import Image
+
+    marker = tag(team, "img")
+    return Image.objects.create(
+        team=team, host=make_dockerhost(team), docker_id="sha256:" + uuid.uuid4().hex * 2, repo_tags=[f"{marker}:1"], tags_text=f"{marker}:1"
+    )
+
+
+@factory("containers.volume")
+def make_volume(team):
+    from apps.containers.models import Volume
+
+    return _mirror(Volume, team, "vol", name=None)
+
+
+@factory("containers.network")
+def make_network(team):
+    from apps.containers.models import Network
+
+    return _mirror(Network, team, "net", name=None, docker_id=uuid.uuid4().hex * 2)
+
+
+@factory("containers.registrycredential")
+def make_registrycredential(team):
+    from apps.containers.models import RegistryCredential
+
+    return RegistryCredential.objects.create(team=team, registry=f"{tag(team, 'reg')}.example.test:5000", username="robot", password=tag(team, "pw"))
