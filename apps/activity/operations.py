@@ -46,7 +46,10 @@ def request_cancel(op: Operation) -> bool:
     """Ask a pending or running operation to stop; a pending one is cancelled at once."""
     if op.is_finished:
         return False
+    from .audit import record_action
+
     Operation.objects.filter(pk=op.pk).update(cancel_requested=True)
+    record_action("cancel", op, {"status": op.status})
     Operation.objects.filter(pk=op.pk, status=Operation.Status.PENDING).update(
         status=Operation.Status.CANCELLED, finished_at=timezone.now()
     )

@@ -45,7 +45,7 @@ def host_create(request):
             messages.info(request, f"Pinned the server's SSH host key {host.ssh_host_key_fingerprint}.")
         _first_test(request, host)
         return redirect("hosts:detail", pk=host.pk)
-    return render(request, "hosts/host_form.html", {"nav": "hosts", "form": form, "host": None}, status=400 if form.errors else 200)
+    return render(request, "hosts/host_form.html", {"nav": "hosts", "form": form, "host": None})
 
 
 def _first_test(request, host: DockerHost) -> None:
@@ -65,7 +65,7 @@ def host_edit(request, pk):
         form.save()
         messages.success(request, f"Host {host.name} saved.")
         return redirect("hosts:detail", pk=host.pk)
-    return render(request, "hosts/host_form.html", {"nav": "hosts", "form": form, "host": host}, status=400 if form.errors else 200)
+    return render(request, "hosts/host_form.html", {"nav": "hosts", "form": form, "host": host})
 
 
 @login_required

@@ -109,3 +109,14 @@ def test_admin_request_cancel_action(two_teams):
     op_a.refresh_from_db()
     viewer_op.refresh_from_db()
     assert op_a.status == "cancelled" and viewer_op.status == "pending"  # a viewer in team B may not cancel there
+
+
+def test_cancel_is_audited_with_the_person(two_teams, api_client):
+    from apps.activity.models import AuditEvent, Operation
+
+    team = two_teams["a"]["team"]
+    op = Operation.objects.create(team=team, kind="test.cancel")
+    resp = api_client(two_teams["a"]["operator"]).post(f"/api/v1/operations/{op.pk}/cancel/")
+    assert resp.status_code == 200
+    audit = AuditEvent.objects.get(name="cancel", object_id=str(op.pk))
+    assert audit.actor == two_teams["a"]["operator"] and audit.via == "api" and audit.team_id == team.pk
