@@ -15,7 +15,7 @@ from apps.core.htmx import render_page
 from apps.core.registries import panels
 from apps.core.roles import Action, Role
 
-from . import emails, services
+from . import emails, ratelimit, services
 from .forms import (
     AddMemberForm,
     InvitationForm,
@@ -43,10 +43,22 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Password reset by e-mail, rate limited like logins (per address and per client), so
+    the form cannot be used to flood someone's inbox. A limited request still lands on the
+    "sent" page: the answer never tells whether an address has an account."""
+
     template_name = "registration/password_reset_form.html"
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        key = "reset:" + form.cleaned_data["email"]
+        addr = self.request.META.get("REMOTE_ADDR", "")
+        if ratelimit.is_limited(key, addr):
+            return redirect(self.success_url)
+        ratelimit.record_failure(key, addr)  # every request counts towards the limit
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -135,3 +135,12 @@ def test_login_bad_input_is_a_form_error(client):
     assert "username" in resp.json()["error"]["details"]
     resp = client.post(TOKEN, {}, content_type="application/json")
     assert set(resp.json()["error"]["details"]) == {"username", "password"}
+
+
+def test_password_reset_requests_are_rate_limited_without_revealing_it(client, make_user, settings):
+    make_user(username="flooded")  # e-mail: flooded@example.test
+    settings.LOGIN_RATE_LIMIT = 3
+    for _ in range(6):
+        resp = client.post("/accounts/password/reset/", {"email": "flooded@example.test"})
+        assert resp.status_code == 302 and resp.url.endswith("/accounts/password/reset/done/")
+    assert len(mail.outbox) == 3
