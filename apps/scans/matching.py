@@ -35,7 +35,7 @@ def _lookup_keys(package: Package, ecosystem: str) -> list[tuple[str, str, str]]
     """(ecosystem as stored, name, version to compare) candidates for one package."""
     if package.type == "deb":
         name, version = package.source_name or package.name, package.source_version or package.version
-        keys = [(ecosystem, name, version), (ecosystem.split(":")[0], name, version)]
+        keys = [(ecosystem, name, version)]
         if name != package.name:
             keys.append((ecosystem, package.name, package.version))
         return keys
@@ -65,7 +65,10 @@ def match_sbom(sbom: SBOM, databases: list[VulnerabilityDatabase]) -> list[Match
                   "vulnerability__summary", "vulnerability__severity", "vulnerability__cvss_score", "vulnerability__links")
         )
         for row in rows.iterator(chunk_size=2000):
-            for package, version, ecosystem in wanted.get((row.ecosystem, row.name), []):
+            # A bare key ("Alpine": the OS release is unknown) matches every release's records.
+            candidates = wanted.get((row.ecosystem, row.name), []) + wanted.get((row.ecosystem.split(":")[0], row.name), []) \
+                if ":" in row.ecosystem else wanted.get((row.ecosystem, row.name), [])
+            for package, version, ecosystem in candidates:
                 hit, fixed = affected_fix(version, row.ecosystem, row.ranges, row.versions)
                 if not hit:
                     continue

@@ -438,8 +438,10 @@ def os_ecosystem(os_info: OSInfo) -> str:
 
 
 def ecosystem_of(package: Package, os_info: OSInfo) -> str:
-    if package.type in ("deb", "apk"):
-        return os_ecosystem(os_info) or ("Debian" if package.type == "deb" else "Alpine")
+    if package.type == "deb":
+        return os_ecosystem(os_info) if os_info.id in ("debian", "ubuntu") else "Debian"
+    if package.type == "apk":
+        return os_ecosystem(os_info) if os_info.id == "alpine" else "Alpine"
     return {"pypi": "PyPI", "npm": "npm"}[package.type]
 
 
