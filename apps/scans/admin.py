@@ -4,7 +4,17 @@ from django.core.exceptions import PermissionDenied
 from apps.core.admin import ReadOnlyTeamScopedAdmin, TeamScopedAdmin
 
 from . import services
-from .models import AffectedPackage, AuditExclusion, ConfigAudit, Finding, Policy, Scan, Suppression, Vulnerability, VulnerabilityDatabase
+from .models import (
+    AffectedPackage,
+    AuditExclusion,
+    ConfigAudit,
+    Finding,
+    Policy,
+    Scan,
+    Suppression,
+    Vulnerability,
+    VulnerabilityDatabase,
+)
 
 
 @admin.register(VulnerabilityDatabase)

@@ -76,13 +76,20 @@ def to_cyclonedx(scan: Scan, *, with_vulnerabilities: bool = True) -> str:
     """CycloneDX 1.5 JSON: components from the SBOM; vulnerabilities from the findings."""
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component, ComponentType
-    from cyclonedx.model.vulnerability import BomTarget, Vulnerability, VulnerabilityRating, VulnerabilityScoreSource, VulnerabilitySeverity
+    from cyclonedx.model.vulnerability import (
+        BomTarget,
+        Vulnerability,
+        VulnerabilityRating,
+        VulnerabilityScoreSource,
+        VulnerabilitySeverity,
+    )
     from cyclonedx.output.json import JsonV1Dot5
     from packageurl import PackageURL
 
     sbom = SBOM.from_dict(scan.sbom)
     bom = Bom()
-    bom.metadata.component = Component(name=scan.image_ref, type=ComponentType.CONTAINER, bom_ref=f"image:{scan.image_ref}")
+    root = Component(name=scan.image_ref, type=ComponentType.CONTAINER, bom_ref=f"image:{scan.image_ref}")
+    bom.metadata.component = root
     refs = {}
     for p in sbom.packages:
         ref = purl(p, sbom.os)
@@ -92,6 +99,7 @@ def to_cyclonedx(scan: Scan, *, with_vulnerabilities: bool = True) -> str:
                               purl=PackageURL.from_string(ref), bom_ref=ref)
         refs[ref] = component
         bom.components.add(component)
+    bom.register_dependency(root, list(refs.values()))  # the image contains every package
     if with_vulnerabilities:
         for f in _findings(scan):
             if f.is_suppressed or f.purl not in refs:

@@ -13,8 +13,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -30,7 +29,16 @@ from apps.core.roles import Action
 
 from . import audit, osv
 from .matching import match_sbom, rank
-from .models import AffectedPackage, AuditExclusion, ConfigAudit, Finding, Scan, Suppression, Vulnerability, VulnerabilityDatabase
+from .models import (
+    AffectedPackage,
+    AuditExclusion,
+    ConfigAudit,
+    Finding,
+    Scan,
+    Suppression,
+    Vulnerability,
+    VulnerabilityDatabase,
+)
 from .policies import evaluate_scan
 from .sbom import SBOM, scan_file, scan_stream
 
@@ -57,7 +65,7 @@ def _modified(record: dict) -> datetime | None:
     value = record.get("modified") or record.get("published")
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, dt_timezone.utc)
+        parsed = timezone.make_aware(parsed, UTC)
     return parsed
 
 

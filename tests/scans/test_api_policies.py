@@ -1,6 +1,7 @@
 """Policies through core.checks, the API's roles and isolation, reports, and the pages."""
 
 import json
+from datetime import UTC
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -85,11 +86,10 @@ def test_api_database_upload_scans_and_reports(two_teams, django_capture_on_comm
     assert response.status_code == 202, response.content
     listed = api_client_for(a["viewer"]).get(url).json()
     from datetime import datetime, timedelta
-    from datetime import timezone as tz
 
     from django.utils import timezone
 
-    newest = datetime(2026, 1, 1, tzinfo=tz.utc)  # the fixture's latest `modified`
+    newest = datetime(2026, 1, 1, tzinfo=UTC)  # the fixture's latest `modified`
     assert listed["results"][0]["record_count"] == len(OSV_FIXTURE)
     assert listed["results"][0]["stale"] is (timezone.now() - newest > timedelta(days=settings.SCANS_DB_STALE_DAYS))
     # The import re-matched the stored scan.
