@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.activity",
     "apps.hosts",
     "apps.containers",
+    "apps.scans",
     "apps.web",
 ]
 
@@ -217,6 +218,11 @@ ENGINE_API_VERSION = env_str("DOCKERFORGE_ENGINE_API_VERSION", "1.41")
 HOST_SWEEP_INTERVAL = env_int("DOCKERFORGE_HOST_SWEEP_INTERVAL", 30)
 HOST_LEASE_SECONDS = env_int("DOCKERFORGE_HOST_LEASE_SECONDS", 60)
 
+# --- Scans: a vulnerability database older than this shows as stale on every report.
+SCANS_DB_STALE_DAYS = env_int("DOCKERFORGE_SCANS_DB_STALE_DAYS", 7)
+SCANS_RESCAN_INTERVAL = env_int("DOCKERFORGE_SCANS_RESCAN_INTERVAL", 86400)
+SCANS_ENGINE_TIMEOUT = env_float("DOCKERFORGE_SCANS_ENGINE_TIMEOUT", 300.0)
+
 # --- Retention (days)
 EVENT_RETENTION_DAYS = env_int("DOCKERFORGE_EVENT_RETENTION_DAYS", 30)
 AUDIT_RETENTION_DAYS = env_int("DOCKERFORGE_AUDIT_RETENTION_DAYS", 365)
@@ -254,4 +260,5 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "activity-prune": {"task": "activity.prune", "schedule": 3600.0},
     "hosts-sweep": {"task": "hosts.sweep", "schedule": float(HOST_SWEEP_INTERVAL)},
+    "scans-rescan": {"task": "scans.rescan_all", "schedule": float(SCANS_RESCAN_INTERVAL)},
 }
