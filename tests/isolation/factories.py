@@ -231,3 +231,70 @@ def make_registrycredential(team):
     from apps.containers.models import RegistryCredential
 
     return RegistryCredential.objects.create(team=team, registry=f"{tag(team, 'reg')}.example.test:5000", username="robot", password=tag(team, "pw"))
+
+
+# --- scans
+@factory("scans.vulnerabilitydatabase")
+def make_vulnerabilitydatabase(team):
+    from apps.scans.models import VulnerabilityDatabase
+
+    return VulnerabilityDatabase.objects.create(team=team, name=tag(team, "vdb"), source="isolation")
+
+
+@factory("scans.vulnerability")
+def make_vulnerability(team):
+    from apps.scans.models import Vulnerability
+
+    return Vulnerability.objects.create(database=make_vulnerabilitydatabase(team), osv_id=tag(team, "osv"))
+
+
+@factory("scans.affectedpackage")
+def make_affectedpackage(team):
+    from apps.scans.models import AffectedPackage
+
+    vuln = make_vulnerability(team)
+    return AffectedPackage.objects.create(database=vuln.database, vulnerability=vuln, ecosystem="PyPI", name=tag(team, "pkg"))
+
+
+@factory("scans.scan")
+def make_scan(team):
+    from apps.scans.models import Scan
+
+    return Scan.objects.create(team=team, image_ref=tag(team, "scan") + ":1")
+
+
+@factory("scans.suppression")
+def make_suppression(team):
+    from apps.scans.models import Suppression
+
+    return Suppression.objects.create(team=team, vulnerability_id=tag(team, "supp"), reason="isolation")
+
+
+@factory("scans.finding")
+def make_finding(team):
+    from apps.scans.models import Finding
+
+    return Finding.objects.create(
+        team=team, scan=make_scan(team), vulnerability_id=tag(team, "find"), package="pkg", package_type="python", version="1.0"
+    )
+
+
+@factory("scans.configaudit")
+def make_configaudit(team):
+    from apps.scans.models import ConfigAudit
+
+    return ConfigAudit.objects.create(team=team, container_name=tag(team, "caudit"))
+
+
+@factory("scans.auditexclusion")
+def make_auditexclusion(team):
+    from apps.scans.models import AuditExclusion
+
+    return AuditExclusion.objects.create(team=team, check_id="5.10", container_name=tag(team, "excl"), reason="isolation")
+
+
+@factory("scans.policy")
+def make_policy(team):
+    from apps.scans.models import Policy
+
+    return Policy.objects.create(team=team, name=tag(team, "policy"), rule=Policy.Rule.NO_PRIVILEGED)

@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.core.api import TeamScopedReadOnlyViewSet, TeamScopedViewSet, accepted, user_may
@@ -138,7 +138,7 @@ class VulnerabilityDatabaseViewSet(mixins.DestroyModelMixin, TeamScopedReadOnlyV
     queryset = VulnerabilityDatabase.objects.all()
     filterset_fields = ["kind"]
     search_fields = ["name", "source"]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
     action_roles = {"create": Action.MANAGE}
 
     @extend_schema(request=s.DatabaseUploadSerializer, responses={202: None})
