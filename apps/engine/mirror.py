@@ -16,6 +16,11 @@ def _where(client) -> str:
     return getattr(client.api, "_dockerforge_where", None) or str(client.api.base_url)
 
 
+def ping(client) -> None:
+    with guard(_where(client)):
+        client.api.ping()
+
+
 def list_containers(client) -> list[dict]:
     """GET /containers/json?all=1: every container, running or not."""
     with guard(_where(client)):
