@@ -46,7 +46,7 @@ def _down_hosts(request) -> list[DockerHost]:
 
 
 def _mirror_list(request, *, queryset, filterset_class, columns, template: str, nav: str, extra=None):
-    filterset = filterset_class(request.GET or None, queryset=_team_rows(request, queryset), request=request)
+    filterset = filterset_class(request.GET, queryset=_team_rows(request, queryset), request=request)
     rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -132,3 +132,27 @@ def restartable_engine(docker_socket):
         _umount_under(str(root))
         shutil.rmtree(root, ignore_errors=True)
         _run("ip", "link", "del", bridge, check=False)
+
+
+# --- rows written directly (as a hostile or any remote engine could report them) ------------------
+
+@pytest.fixture
+def make_host(db):
+    def make(team, name=None, status=DockerHost.Status.UP, url="tcp://127.0.0.1:1"):
+        return DockerHost.objects.create(team=team, name=name or unique("h")[:90], url=url, status=status)
+
+    return make
+
+
+@pytest.fixture
+def make_container(db):
+    import uuid
+
+    from apps.containers.models import Container
+
+    def make(host, name=None, **fields):
+        fields.setdefault("state", "running")
+        return Container.objects.create(team_id=host.team_id, host=host, docker_id=uuid.uuid4().hex * 2,
+                                        name=name or unique("c"), image=fields.pop("image", IMAGE), **fields)
+
+    return make
