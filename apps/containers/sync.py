@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -293,7 +294,6 @@ def sync_containers(host: DockerHost, client, now: datetime, *, full: bool = Fal
     changed = [cid for cid, c in listed.items() if full or _container_changed(existing.get(cid), c)]
     inspects = _concurrently(lambda cid: _or_none(engine.inspect_container, client, cid), changed)
     vanished_meanwhile = {cid for cid, data in zip(changed, inspects, strict=True) if data is None}
-    upsert(Container, host, [container_fields(d, listed[d["Id"]]) for d in inspects if d], now)
     # The rest: only the status text moves ("Up 5 minutes" -> "Up 6 minutes").
     light = []
     for cid, entry in listed.items():
@@ -301,8 +301,10 @@ def sync_containers(host: DockerHost, client, now: datetime, *, full: bool = Fal
         if cid not in changed and row is not None:
             row.status, row.last_synced_at, row.updated_at = (entry.get("Status") or "")[:200], now, now
             light.append(row)
-    Container.objects.bulk_update(light, ["status", "last_synced_at", "updated_at"], batch_size=500)
-    removed = mark_vanished(Container, existing, set(listed) - vanished_meanwhile, now)
+    with transaction.atomic():  # readers see the whole host's change at once
+        upsert(Container, host, [container_fields(d, listed[d["Id"]]) for d in inspects if d], now)
+        Container.objects.bulk_update(light, ["status", "last_synced_at", "updated_at"], batch_size=500)
+        removed = mark_vanished(Container, existing, set(listed) - vanished_meanwhile, now)
     return KindCounts(len(listed), len(changed) - len(vanished_meanwhile), removed)
 
 
@@ -314,17 +316,19 @@ def sync_images(host: DockerHost, client, now: datetime) -> KindCounts:
     inspects = dict(zip(new, _concurrently(lambda iid: _or_none(engine.inspect_image, client, iid), new), strict=True))
     rows = [image_fields(listed[iid], inspects[iid]) for iid in new if inspects[iid] is not None]
     known = [image_fields(entry, None) for iid, entry in listed.items() if iid not in inspects]
-    upsert(Image, host, rows, now)
-    upsert(Image, host, known, now)
-    removed = mark_vanished(Image, existing, set(listed), now)
+    with transaction.atomic():
+        upsert(Image, host, rows, now)
+        upsert(Image, host, known, now)
+        removed = mark_vanished(Image, existing, set(listed), now)
     return KindCounts(len(listed), len(rows) + len(known), removed)
 
 
 def sync_volumes(host: DockerHost, client, now: datetime) -> KindCounts:
     listed = {v["Name"]: v for v in engine.list_volumes(client)}
     existing = {r.name: r for r in Volume.objects.filter(host=host)}
-    upsert(Volume, host, [volume_fields(v) for v in listed.values()], now)
-    removed = mark_vanished(Volume, existing, set(listed), now)
+    with transaction.atomic():
+        upsert(Volume, host, [volume_fields(v) for v in listed.values()], now)
+        removed = mark_vanished(Volume, existing, set(listed), now)
     return KindCounts(len(listed), len(listed), removed)
 
 
@@ -333,8 +337,9 @@ def sync_networks(host: DockerHost, client, now: datetime) -> KindCounts:
     existing = {r.docker_id: r for r in Network.objects.filter(host=host)}
     # The list omits attached containers (API >= 1.28): inspect each (hosts have few networks).
     inspects = [n for n in _concurrently(lambda nid: _or_none(engine.inspect_network, client, nid), ids) if n]
-    upsert(Network, host, [network_fields(n) for n in inspects], now)
-    removed = mark_vanished(Network, existing, {n["Id"] for n in inspects}, now)
+    with transaction.atomic():
+        upsert(Network, host, [network_fields(n) for n in inspects], now)
+        removed = mark_vanished(Network, existing, {n["Id"] for n in inspects}, now)
     return KindCounts(len(ids), len(inspects), removed)
 
 
