@@ -217,6 +217,12 @@ ENGINE_POOL_SIZE = env_int("DOCKERFORGE_ENGINE_POOL_SIZE", 16)
 ENGINE_API_VERSION = env_str("DOCKERFORGE_ENGINE_API_VERSION", "1.41")
 HOST_SWEEP_INTERVAL = env_int("DOCKERFORGE_HOST_SWEEP_INTERVAL", 30)
 HOST_LEASE_SECONDS = env_int("DOCKERFORGE_HOST_LEASE_SECONDS", 60)
+# Events listener (containers): lease renewal/watchdog tick and reconnect backoff (seconds);
+# periodic full mirror sync (beat) as a safety net behind the listener.
+LISTENER_TICK_SECONDS = env_float("DOCKERFORGE_LISTENER_TICK", 10.0)
+LISTENER_BACKOFF_MIN = env_float("DOCKERFORGE_LISTENER_BACKOFF_MIN", 1.0)
+LISTENER_BACKOFF_MAX = env_float("DOCKERFORGE_LISTENER_BACKOFF_MAX", 60.0)
+MIRROR_SYNC_INTERVAL = env_int("DOCKERFORGE_MIRROR_SYNC_INTERVAL", 300)
 
 # --- Scans: a vulnerability database older than this shows as stale on every report.
 SCANS_DB_STALE_DAYS = env_int("DOCKERFORGE_SCANS_DB_STALE_DAYS", 7)
@@ -261,4 +267,5 @@ CELERY_BEAT_SCHEDULE = {
     "activity-prune": {"task": "activity.prune", "schedule": 3600.0},
     "hosts-sweep": {"task": "hosts.sweep", "schedule": float(HOST_SWEEP_INTERVAL)},
     "scans-rescan": {"task": "scans.rescan_all", "schedule": float(SCANS_RESCAN_INTERVAL)},
+    "containers-sync": {"task": "containers.sync_all", "schedule": float(MIRROR_SYNC_INTERVAL)},
 }
