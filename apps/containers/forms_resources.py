@@ -95,10 +95,7 @@ class ImagePullForm(ResourceForm):
     def perform(self, data):
         from . import images
 
-        try:
-            return images.request_pull(self.user, data["host"], data["reference"])
-        except ValidationError as exc:
-            raise ValidationError({"reference": exc.messages}) from None
+        return images.request_pull(self.user, data["host"], data["reference"])
 
 
 class ImageBuildForm(ResourceForm):

@@ -149,7 +149,10 @@ class Throttle:
 
 def request_pull(user, host: DockerHost, reference: str):
     authorize(user, host.team_id)  # 403 before any validation
-    reference = validate_reference(reference)
+    try:
+        reference = validate_reference(reference)
+    except ValidationError as exc:
+        raise ValidationError({"reference": exc.messages}) from None
     return start_operation(user, host, "image.pull", target_kind="image", target_name=reference, params={"reference": reference})
 
 

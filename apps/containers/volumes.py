@@ -69,7 +69,10 @@ def _host(op) -> DockerHost:
 def request_create(user, host: DockerHost, *, name: str = "", driver: str = "local", labels: dict | None = None,
                    driver_opts: dict | None = None):
     authorize(user, host.team_id)  # 403 before any validation
-    name = validate_volume_name(name)
+    try:
+        name = validate_volume_name(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from None
     params = {"name": name, "driver": driver or "local", "labels": labels or {}, "driver_opts": driver_opts or {}}
     return start_operation(user, host, "volume.create", target_kind="volume", target_name=name or "(generated name)", params=params)
 
