@@ -229,6 +229,20 @@ SCANS_DB_STALE_DAYS = env_int("DOCKERFORGE_SCANS_DB_STALE_DAYS", 7)
 SCANS_RESCAN_INTERVAL = env_int("DOCKERFORGE_SCANS_RESCAN_INTERVAL", 86400)
 SCANS_ENGINE_TIMEOUT = env_float("DOCKERFORGE_SCANS_ENGINE_TIMEOUT", 300.0)
 
+# --- Images, volumes and helper containers (containers app)
+INTERACTIVE_ENGINE_TIMEOUT = env_float("DOCKERFORGE_INTERACTIVE_ENGINE_TIMEOUT", 15.0)  # reads a person waits for
+IMAGE_PULL_TIMEOUT = env_float("DOCKERFORGE_IMAGE_PULL_TIMEOUT", 300.0)  # longest silence in a pull/build stream
+BUILD_CONTEXT_DIR = env_str("DOCKERFORGE_BUILD_CONTEXT_DIR", str(VAR_DIR / "build-contexts"))  # shared by web and worker
+BUILD_CONTEXT_MAX_BYTES = env_int("DOCKERFORGE_BUILD_CONTEXT_MAX_BYTES", 100 * 1024 * 1024)
+# The helper image (volume browse, backups): built on the server's own engine from a static
+# busybox when missing, and provisioned to hosts that lack it (docker save | docker load).
+HELPER_IMAGE = env_str("DOCKERFORGE_HELPER_IMAGE", "dockerforge/helper:1")
+HELPER_IMAGE_ARCHIVE = env_str("DOCKERFORGE_HELPER_IMAGE_ARCHIVE")  # a `docker save` tar to load from
+HELPER_BUSYBOX = env_str("DOCKERFORGE_HELPER_BUSYBOX", "/bin/busybox")  # a static busybox binary
+LOCAL_ENGINE_URL = env_str("DOCKERFORGE_LOCAL_ENGINE_URL", "unix:///var/run/docker.sock")  # the server's own engine
+VOLUME_DOWNLOAD_MAX_BYTES = env_int("DOCKERFORGE_VOLUME_DOWNLOAD_MAX_BYTES", 20 * 1024 * 1024)
+VOLUME_LIST_MAX_ENTRIES = env_int("DOCKERFORGE_VOLUME_LIST_MAX_ENTRIES", 2000)
+
 # --- Retention (days)
 EVENT_RETENTION_DAYS = env_int("DOCKERFORGE_EVENT_RETENTION_DAYS", 30)
 AUDIT_RETENTION_DAYS = env_int("DOCKERFORGE_AUDIT_RETENTION_DAYS", 365)

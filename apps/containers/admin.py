@@ -102,3 +102,13 @@ class RegistryCredentialAdmin(TeamScopedAdmin):
 
 # --- lifecycle: admin actions (start, stop, restart, remove) ----------------------------------
 # --- resources: admin actions (pull, ...) ------------------------------------------------------
+from .forms_resources import RegistryCredentialAdminForm  # noqa: E402
+from .views_resources import admin_operation_action  # noqa: E402
+
+RegistryCredentialAdmin.form = RegistryCredentialAdminForm  # same address validation as portal and API
+ImageAdmin.actions = [
+    admin_operation_action("pull_again", "Pull the selected images' first tag again", "pull"),
+    admin_operation_action("remove_images", "Remove the selected images", "remove_image"),
+]
+VolumeAdmin.actions = [admin_operation_action("remove_volumes", "Remove the selected volumes", "remove_volume")]
+NetworkAdmin.actions = [admin_operation_action("remove_networks", "Remove the selected networks", "remove_network")]

@@ -13,5 +13,9 @@ class ContainersConfig(AppConfig):
 
         register_hooks()
         # --- lifecycle
-        # --- resources
+        # --- resources: action panels on image/volume/network pages; their Celery tasks
+        from . import tasks_resources  # noqa: F401
+        from .views_resources import register_panels as register_resource_panels
+
+        register_resource_panels()
         # --- streams

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_resources
 
 app_name = "containers"
 urlpatterns = [
@@ -19,5 +19,25 @@ urlpatterns = [
     path("networks/<int:pk>/", views.network_detail, name="network_detail"),
     # --- lifecycle (bulk_action: POST action, ids) -----------------------------------------------
     # --- resources -------------------------------------------------------------------------------
+    path("images/pull/", views_resources.image_pull, name="image_pull"),
+    path("images/build/", views_resources.image_build, name="image_build"),
+    path("images/prune/", views_resources.image_prune, name="image_prune"),
+    path("images/<int:pk>/tag/", views_resources.image_tag, name="image_tag"),
+    path("images/<int:pk>/remove/", views_resources.image_remove, name="image_remove"),
+    path("images/<int:pk>/history/", views_resources.image_history, name="image_history"),
+    path("volumes/add/", views_resources.volume_create, name="volume_create"),
+    path("volumes/prune/", views_resources.volume_prune, name="volume_prune"),
+    path("volumes/<int:pk>/remove/", views_resources.volume_remove, name="volume_remove"),
+    path("volumes/<int:pk>/browse/", views_resources.volume_browse, name="volume_browse"),
+    path("volumes/<int:pk>/download/", views_resources.volume_download, name="volume_download"),
+    path("networks/add/", views_resources.network_create, name="network_create"),
+    path("networks/prune/", views_resources.network_prune, name="network_prune"),
+    path("networks/<int:pk>/connect/", views_resources.network_connect, name="network_connect"),
+    path("networks/<int:pk>/disconnect/", views_resources.network_disconnect, name="network_disconnect"),
+    path("networks/<int:pk>/remove/", views_resources.network_remove, name="network_remove"),
+    path("registries/", views_resources.registry_list, name="registry_list"),
+    path("registries/add/", views_resources.registry_create, name="registry_create"),
+    path("registries/<int:pk>/edit/", views_resources.registry_edit, name="registry_edit"),
+    path("registries/<int:pk>/delete/", views_resources.registry_delete, name="registry_delete"),
     # --- streams ---------------------------------------------------------------------------------
 ]

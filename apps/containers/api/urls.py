@@ -18,6 +18,9 @@ router.register("docker-events", viewsets.DockerEventViewSet, basename="docker-e
 # --- lifecycle ---------------------------------------------------------------------------------
 
 # --- resources (e.g. registries/) ------------------------------------------------------------
+from .resources import RegistryCredentialViewSet  # noqa: E402
+
+router.register("registries", RegistryCredentialViewSet, basename="registry")
 
 # --- streams -----------------------------------------------------------------------------------
 
