@@ -5,3 +5,8 @@ class ContainersConfig(AppConfig):
     name = "apps.containers"
     label = "containers"
     verbose_name = "Containers, images, volumes and networks"
+
+    def ready(self):
+        from .views_streams import register_panels
+
+        register_panels()
