@@ -16,6 +16,7 @@ from apps.engine.exec import ExecSession, start_exec
 
 MAX_COMMAND_CHARS = 512
 MIN_SIZE, MAX_SIZE = 1, 1000
+EXIT_WAIT = 2.0  # seconds to wait for the engine to record an ended process's exit code
 
 
 def default_command() -> list[str]:
@@ -78,10 +79,16 @@ def hang_up(session: ConsoleSession) -> int | None:
     """End the engine side (the process would otherwise outlive the socket); its exit code
     when it has ended. Blocking engine I/O: call it off the event loop."""
     session.engine.close(hangup=True)
-    try:
-        return session.engine.exit_code()
-    except Exception:  # noqa: BLE001 - the engine may be gone; the audit row still matters
-        return None
+    # The engine records the exit a moment after the stream ends: wait for it, briefly.
+    deadline = time.monotonic() + EXIT_WAIT
+    while True:
+        try:
+            code = session.engine.exit_code()
+        except Exception:  # noqa: BLE001 - the engine may be gone; the audit row still matters
+            return None
+        if code is not None or time.monotonic() >= deadline:
+            return code
+        time.sleep(0.05)
 
 
 def audit_end(actor: actor_ctx.Actor, session: ConsoleSession, exit_code: int | None) -> None:

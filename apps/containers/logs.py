@@ -56,7 +56,7 @@ def parse_time(value: str, field_name: str) -> float | None:
     parsed = parse_datetime(value.replace(" ", "T", 1)) if "T" not in value else parse_datetime(value)
     if parsed is None:
         raise forms.ValidationError(
-            f"Use a duration like 10m, 2h or 1d, an ISO date-time (2026-11-30T08:00:00Z) or unix seconds.",
+            "Use a duration like 10m, 2h or 1d, an ISO date-time (2026-11-30T08:00:00Z) or unix seconds.",
             code=f"invalid_{field_name}",
         )
     if timezone.is_naive(parsed):

@@ -10,7 +10,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from .errors import guard
+from .errors import EngineError, guard
 
 # Ctrl-C then Ctrl-D: dockerd leaves an exec's process running when its connection closes,
 # so a session ends by interrupting the foreground job and sending EOF to the shell.
@@ -85,5 +85,8 @@ def start_exec(
         sock.settimeout(None)  # an idle shell is not an error
     session = ExecSession(client=client, exec_id=created["Id"], sock=sock, where=where, keep=raw)
     if rows and cols:
-        session.resize(rows, cols)
+        try:
+            session.resize(rows, cols)
+        except EngineError:
+            pass  # a process that already ended cannot be resized; its output still arrives
     return session

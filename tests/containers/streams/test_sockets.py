@@ -195,7 +195,7 @@ def test_exec_process_exit_is_reported_and_audited(run_container, two_teams):
         comm, ok, _ = await open_socket(exec_path(container, "sh%20-c%20%22exit%203%22"), admin)
         assert ok
         got = await receive_until(comm, lambda msgs: any(m.get("type") == "websocket.close" for m in msgs))
-        assert any('"exit"' in (m.get("text") or "") and '"code": 3' in m["text"] for m in got)
+        assert any('"exit"' in (m.get("text") or "") and '"code": 3' in m["text"] for m in got), got
 
     async_to_sync(scenario)()
     assert AuditEvent.objects.get(name="exec.end").after["exit_code"] == 3
