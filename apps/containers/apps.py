@@ -19,3 +19,6 @@ class ContainersConfig(AppConfig):
 
         register_resource_panels()
         # --- streams
+        from .views_streams import register_panels as register_stream_panels
+
+        register_stream_panels()

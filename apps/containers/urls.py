@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_resources
+from . import views, views_resources, views_streams
 
 app_name = "containers"
 urlpatterns = [
@@ -40,4 +40,5 @@ urlpatterns = [
     path("registries/<int:pk>/edit/", views_resources.registry_edit, name="registry_edit"),
     path("registries/<int:pk>/delete/", views_resources.registry_delete, name="registry_delete"),
     # --- streams ---------------------------------------------------------------------------------
+    *views_streams.urlpatterns,
 ]
