@@ -216,6 +216,11 @@ ENGINE_POOL_SIZE = env_int("DOCKERFORGE_ENGINE_POOL_SIZE", 16)
 ENGINE_API_VERSION = env_str("DOCKERFORGE_ENGINE_API_VERSION", "1.41")
 HOST_SWEEP_INTERVAL = env_int("DOCKERFORGE_HOST_SWEEP_INTERVAL", 30)
 HOST_LEASE_SECONDS = env_int("DOCKERFORGE_HOST_LEASE_SECONDS", 60)
+# Recreate (edit, updates): how long a new container must keep running (and end healthy,
+# when it has a health check) before the old one is removed; a check still "starting"
+# gets the grace on top.
+RECREATE_HEALTH_SECONDS = env_float("DOCKERFORGE_RECREATE_HEALTH_SECONDS", 10.0)
+RECREATE_HEALTH_GRACE_SECONDS = env_float("DOCKERFORGE_RECREATE_HEALTH_GRACE_SECONDS", 120.0)
 
 # --- Retention (days)
 EVENT_RETENTION_DAYS = env_int("DOCKERFORGE_EVENT_RETENTION_DAYS", 30)
