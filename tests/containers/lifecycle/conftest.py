@@ -5,8 +5,10 @@ from apps.hosts.models import DockerHost
 from tests.helpers import unique
 
 IMAGE = "dockerforge/busybox:test"
-# PID 1 ignores SIGTERM (no handler), so `stop` waits its whole grace period.
-LOOP = ["sh", "-c", "while true; do sleep 0.2; done"]
+# Exits on SIGTERM, so stops are quick.
+LOOP = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
+# PID 1 without a handler ignores SIGTERM: `stop` waits its whole grace period.
+IGNORES_TERM = ["sh", "-c", "while true; do sleep 0.2; done"]
 
 
 @pytest.fixture
