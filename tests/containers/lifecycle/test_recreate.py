@@ -5,7 +5,8 @@ keeps the new one and removes the old; image defaults are not frozen into the co
 import pytest
 
 from apps.activity.models import AuditEvent, Operation
-from apps.containers import create_spec, recreate as recreate_mod
+from apps.containers import create_spec
+from apps.containers import recreate as recreate_mod
 from apps.containers.models import Container
 from tests.conftest import api_client_for
 
