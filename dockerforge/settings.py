@@ -242,6 +242,11 @@ HELPER_BUSYBOX = env_str("DOCKERFORGE_HELPER_BUSYBOX", "/bin/busybox")  # a stat
 LOCAL_ENGINE_URL = env_str("DOCKERFORGE_LOCAL_ENGINE_URL", "unix:///var/run/docker.sock")  # the server's own engine
 VOLUME_DOWNLOAD_MAX_BYTES = env_int("DOCKERFORGE_VOLUME_DOWNLOAD_MAX_BYTES", 20 * 1024 * 1024)
 VOLUME_LIST_MAX_ENTRIES = env_int("DOCKERFORGE_VOLUME_LIST_MAX_ENTRIES", 2000)
+# Recreate (edit, updates): how long a new container must keep running (and end healthy,
+# when it has a health check) before the old one is removed; a check still "starting"
+# gets the grace on top.
+RECREATE_HEALTH_SECONDS = env_float("DOCKERFORGE_RECREATE_HEALTH_SECONDS", 10.0)
+RECREATE_HEALTH_GRACE_SECONDS = env_float("DOCKERFORGE_RECREATE_HEALTH_GRACE_SECONDS", 120.0)
 
 # --- Retention (days)
 EVENT_RETENTION_DAYS = env_int("DOCKERFORGE_EVENT_RETENTION_DAYS", 30)

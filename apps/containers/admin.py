@@ -101,6 +101,9 @@ class RegistryCredentialAdmin(TeamScopedAdmin):
 
 
 # --- lifecycle: admin actions (start, stop, restart, remove) ----------------------------------
+from .admin_lifecycle import LIFECYCLE_ADMIN_ACTIONS  # noqa: E402
+
+ContainerAdmin.actions = [*LIFECYCLE_ADMIN_ACTIONS]
 # --- resources: admin actions (pull, ...) ------------------------------------------------------
 from .forms_resources import RegistryCredentialAdminForm  # noqa: E402
 from .views_resources import admin_operation_action  # noqa: E402

@@ -12,7 +12,11 @@ class ContainersConfig(AppConfig):
         from .sync import register_hooks
 
         register_hooks()
-        # --- lifecycle
+        # --- lifecycle: its Celery tasks (autodiscovery finds only tasks.py) and the actions panel
+        from . import tasks_lifecycle  # noqa: F401
+        from .views_lifecycle import register_panels as register_lifecycle_panels
+
+        register_lifecycle_panels()
         # --- resources: action panels on image/volume/network pages; their Celery tasks
         from . import tasks_resources  # noqa: F401
         from .views_resources import register_panels as register_resource_panels

@@ -1,8 +1,9 @@
 """Containers pages. Each slice appends its routes in its own section (minimal edits)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_resources, views_streams
+from .views_lifecycle import lifecycle_urlpatterns
 
 app_name = "containers"
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("networks/", views.network_list, name="network_list"),
     path("networks/<int:pk>/", views.network_detail, name="network_detail"),
     # --- lifecycle (bulk_action: POST action, ids) -----------------------------------------------
+    path("containers/", include(lifecycle_urlpatterns)),
     # --- resources -------------------------------------------------------------------------------
     path("images/pull/", views_resources.image_pull, name="image_pull"),
     path("images/build/", views_resources.image_build, name="image_build"),
