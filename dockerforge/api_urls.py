@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("apps.activity.api.urls")),
     path("", include("apps.hosts.api.urls")),
     path("", include("apps.scans.api.urls")),
+    path("", include("apps.compose.api.urls")),
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("activity/", include("apps.activity.urls")),
     path("hosts/", include("apps.hosts.urls")),
     path("security/", include("apps.scans.urls")),
+    path("stacks/", include("apps.compose.urls")),
     path("", include("apps.web.urls")),
 ]
 
