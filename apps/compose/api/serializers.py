@@ -10,8 +10,8 @@ TEXT_MAX = files.MAX_FILE_BYTES
 
 class ComposeProjectSerializer(serializers.ModelSerializer):
     # Write-only inputs for creating a stack; the files themselves are read from `versions/`.
-    compose = serializers.CharField(write_only=True, max_length=TEXT_MAX)
-    env = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=TEXT_MAX)
+    compose = serializers.CharField(write_only=True, max_length=TEXT_MAX, trim_whitespace=False)
+    env = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=TEXT_MAX, trim_whitespace=False)
     host = serializers.PrimaryKeyRelatedField(queryset=DockerHost.objects.all())
 
     class Meta:
@@ -24,8 +24,8 @@ class ComposeProjectSerializer(serializers.ModelSerializer):
 
 
 class FilesSerializer(serializers.Serializer):
-    compose = serializers.CharField(max_length=TEXT_MAX)
-    env = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX,
+    compose = serializers.CharField(max_length=TEXT_MAX, trim_whitespace=False)
+    env = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX, trim_whitespace=False,
                                 help_text="The .env text; lines left as KEY=•••••• keep their value. Omit to keep the .env.")
     comment = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
@@ -49,8 +49,8 @@ class VersionSerializer(serializers.ModelSerializer):
 
 
 class ValidateSerializer(serializers.Serializer):
-    content = serializers.CharField(max_length=TEXT_MAX, allow_blank=True)
-    env = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    content = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, trim_whitespace=False)
+    env = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX, trim_whitespace=False)
     host = serializers.IntegerField(required=False, help_text="Check ports and images against this host")
     project = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
@@ -60,6 +60,7 @@ class ComposeTemplateSerializer(serializers.ModelSerializer):
         model = ComposeTemplate
         fields = ["id", "team", "name", "description", "compose_text", "variables", "created_at", "updated_at"]
         read_only_fields = ["id", "team", "created_at", "updated_at"]
+        extra_kwargs = {"compose_text": {"trim_whitespace": False}}
         validators = []
 
     def validate_variables(self, value):
