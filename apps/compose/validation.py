@@ -119,8 +119,12 @@ def format_path(path: Iterable) -> str:
 
 # --- 1. YAML ----------------------------------------------------------------------------------
 
+# libyaml's parser when installed (several times faster on large files), same node marks.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str) -> tuple[Any, _Positions, list[Issue]]:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     positions = _Positions()
     try:
         node = loader.get_single_node()

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from django.db import connection
 
-from apps.activity.models import Operation, Event
+from apps.activity.models import Event, Operation
 from apps.compose.models import ComposeFileVersion, ComposeProject
 from apps.containers.models import Container
 
