@@ -38,6 +38,14 @@ def _drf_errors(fn):
         raise exceptions.APIException(str(exc)) from None
 
 
+def _team_guard(view, request) -> None:
+    """A named team (body or ?team=) is authorized before the body is validated: another
+    team's id answers 404, a too-low role 403 (the host named later is checked again)."""
+    raw = request.data.get("team") if hasattr(request.data, "get") else None
+    if raw not in (None, "") or request.query_params.get("team"):
+        view.team_for_create(request)
+
+
 def _host(user, pk) -> DockerHost:
     host = DockerHost.objects.for_user(user, Action.VIEW).filter(pk=pk).first()
     if host is None:
@@ -57,9 +65,12 @@ class ComposeProjectViewSet(TeamScopedViewSet):
         "versions": Action.VIEW, "files": Action.MANAGE, "rollback": Action.MANAGE, "take_over": Action.MANAGE,
         "discover": Action.VIEW,
     }
-    http_method_names = ["get", "post", "delete", "head", "options"]
+    def update(self, request, *args, **kwargs):
+        self.get_object()  # 404 across teams, 403 below admin, before anything else
+        raise exceptions.ValidationError({"detail": ["Change a stack through files/ (a new version) or its operations."]})
 
     def create(self, request, *args, **kwargs):
+        _team_guard(self, request)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -152,9 +163,13 @@ class ComposeProjectViewSet(TeamScopedViewSet):
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=VersionSerializer)
-    @action(detail=True, methods=["post"], url_path=r"rollback/(?P<number>\d+)")
-    def rollback(self, request, pk=None, number=None):
+    @action(detail=True, methods=["post"])
+    def rollback(self, request, pk=None):
+        """Save version `{"version": N}` again as the newest version."""
         project = self.get_object()
+        number = str(request.data.get("version", "")) if hasattr(request.data, "get") else ""
+        if not number.isdigit():
+            raise exceptions.ValidationError({"version": ["must be a version number"]})
         version = project.versions.filter(number=int(number)).first()
         if version is None:
             raise Http404("No such version.")
@@ -172,6 +187,7 @@ class ComposeProjectViewSet(TeamScopedViewSet):
     @action(detail=False, methods=["post"])
     def discover(self, request):
         """Discover stacks on `?host=` now (labels and stack folders)."""
+        _team_guard(self, request)
         raw = request.query_params.get("host", "")
         if not raw.isdigit():
             raise exceptions.ValidationError({"host": ["must be a host id"]})
@@ -210,6 +226,7 @@ class ComposeTemplateViewSet(TeamScopedViewSet):
     @action(detail=False, methods=["post"])
     def deploy(self, request):
         """A new stack from a template (with `up`: also started, 202 with the Operation)."""
+        _team_guard(self, request)
         body = DeploySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
