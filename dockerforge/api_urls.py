@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.hosts.api.urls")),
     path("", include("apps.scans.api.urls")),
     path("", include("apps.containers.api.urls")),
+    path("", include("apps.compose.api.urls")),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.hosts",
     "apps.containers",
     "apps.scans",
+    "apps.compose",
     "apps.web",
 ]
 
@@ -282,9 +283,16 @@ LOGGING = {
     "loggers": {"paramiko": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
 
+# --- Compose stacks: where stacks created in the portal live, which CLI runs them.
+COMPOSE_STACKS_DIR = Path(env_str("DOCKERFORGE_STACKS_DIR", str(BASE_DIR / "var" / "stacks")))
+COMPOSE_CLI = env_str("DOCKERFORGE_COMPOSE_CLI", "auto")  # "auto", "docker compose" or a docker-compose path
+COMPOSE_TIMEOUT = env_int("DOCKERFORGE_COMPOSE_TIMEOUT", 600)
+COMPOSE_REGISTRY_CHECK = env_bool("DOCKERFORGE_COMPOSE_REGISTRY_CHECK", True)
+
 CELERY_BEAT_SCHEDULE = {
     "activity-prune": {"task": "activity.prune", "schedule": 3600.0},
     "hosts-sweep": {"task": "hosts.sweep", "schedule": float(HOST_SWEEP_INTERVAL)},
     "scans-rescan": {"task": "scans.rescan_all", "schedule": float(SCANS_RESCAN_INTERVAL)},
     "containers-sync": {"task": "containers.sync_all", "schedule": float(MIRROR_SYNC_INTERVAL)},
+    "compose-discover": {"task": "compose.discover_all", "schedule": 300.0},
 }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("hosts/", include("apps.hosts.urls")),
     path("security/", include("apps.scans.urls")),
     path("", include("apps.containers.urls")),
+    path("stacks/", include("apps.compose.urls")),
     path("", include("apps.web.urls")),
 ]
 

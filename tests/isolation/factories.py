@@ -42,6 +42,7 @@ WS_ROUTES: dict[str, str | None] = {
 # API routes that are not viewsets over a model, with the reason they need no isolation check.
 NON_OBJECT_ROUTES: dict[str, str] = {
     "auth-token": "public: exchanges the posted username/password for a token of that user",
+    "compose-validate": "stateless: validates the posted text; a `host` for port/image warnings is looked up with for_user (404 across teams, tested in tests/compose)",
 }
 
 
@@ -298,3 +299,21 @@ def make_policy(team):
     from apps.scans.models import Policy
 
     return Policy.objects.create(team=team, name=tag(team, "policy"), rule=Policy.Rule.NO_PRIVILEGED)
+# --- compose (stacks, file versions, stack folders, team templates)
+@factory("compose.composeproject")
+def make_composeproject(team):
+    from apps.compose.models import ComposeProject
+    return ComposeProject.objects.create(team=team, host=make_dockerhost(team), name=tag(team, "stack"))
+@factory("compose.composefileversion")
+def make_composefileversion(team):
+    from apps.compose.models import ComposeFileVersion
+    project = make_composeproject(team)
+    return ComposeFileVersion.objects.create(project=project, number=1, compose_text=f"# {tag(team, 'ver')}\n", comment=tag(team, "vc"))
+@factory("compose.stackfolder")
+def make_stackfolder(team):
+    from apps.compose.models import StackFolder
+    return StackFolder.objects.create(host=make_dockerhost(team), path=f"/opt/{tag(team, 'folder')}")
+@factory("compose.composetemplate")
+def make_composetemplate(team):
+    from apps.compose.models import ComposeTemplate
+    return ComposeTemplate.objects.create(team=team, name=tag(team, "tpl"), compose_text="services: {}\n")
