@@ -37,6 +37,13 @@ FACTORIES: dict[str, Factory] = {}
 WS_ROUTES: dict[str, str | None] = {
     "ws-events": None,
     "ws-operation": "activity.operation",
+    "ws-container-logs": "containers.container",
+    "ws-container-exec": "containers.container",
+}
+
+# WebSocket routes that need more than the VIEW role (roles below are refused before accept).
+WS_ROUTE_ACTIONS: dict[str, str] = {
+    "ws-container-exec": "operate",
 }
 
 # API routes that are not viewsets over a model, with the reason they need no isolation check.
@@ -115,7 +122,8 @@ def make_loginattempt(team):
 def make_event(team):
     from apps.activity.models import Event
 
-    return Event.objects.create(team=team, kind="isolation.test", summary=tag(team, "event"))
+    # An engine-state kind, so the docker-events/ route (container./image./... kinds) lists it too.
+    return Event.objects.create(team=team, kind="container.isolation", summary=tag(team, "event"))
 
 
 @factory("activity.auditevent")
