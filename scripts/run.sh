@@ -25,6 +25,7 @@ echo "web: $BIN/daphne -b $BIND -p $PORT dockerforge.asgi:application" >> "$PROC
 if [ -n "${REDIS_URL:-}" ]; then
   echo "worker: $BIN/celery -A dockerforge worker -l info --concurrency ${WORKER_CONCURRENCY:-2}" >> "$PROCFILE"
   echo "beat: $BIN/celery -A dockerforge beat -l info" >> "$PROCFILE"
+  echo "collector: $BIN/python manage.py run_collectors" >> "$PROCFILE"
 fi
 
 echo
