@@ -8,6 +8,6 @@ from apps.monitoring import consumers as monitoring_consumers
 websocket_urlpatterns = [
     path("ws/events/", activity_consumers.TeamEventsConsumer.as_asgi(), name="ws-events"),
     path("ws/operations/<int:pk>/", activity_consumers.OperationConsumer.as_asgi(), name="ws-operation"),
-    path("ws/metrics/container/<int:pk>/", monitoring_consumers.MetricsConsumer.as_asgi(kind="container"), name="ws-metrics-container"),
-    path("ws/metrics/host/<int:pk>/", monitoring_consumers.MetricsConsumer.as_asgi(kind="host"), name="ws-metrics-host"),
+    path("ws/metrics/container/<int:pk>/", monitoring_consumers.ContainerMetricsConsumer.as_asgi(), name="ws-metrics-container"),
+    path("ws/metrics/host/<int:pk>/", monitoring_consumers.HostMetricsConsumer.as_asgi(), name="ws-metrics-host"),
 ]

@@ -8,7 +8,7 @@ from apps.core.roles import Action
 
 
 class MetricsConsumer(PushConsumer):
-    kind = "container"  # set per route: as_asgi(kind="host")
+    kind = "container"  # the subclasses below name their kind
 
     def groups_for(self, user):
         from apps.containers.models import Container
@@ -18,3 +18,11 @@ class MetricsConsumer(PushConsumer):
         pk = self.scope["url_route"]["kwargs"]["pk"]
         visible = model.objects.for_user(user, Action.VIEW).filter(pk=pk).exists()
         return [object_group(f"metrics.{self.kind}", pk)] if visible else []
+
+
+class ContainerMetricsConsumer(MetricsConsumer):
+    kind = "container"
+
+
+class HostMetricsConsumer(MetricsConsumer):
+    kind = "host"
