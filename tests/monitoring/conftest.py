@@ -6,6 +6,7 @@ import pytest
 from apps.containers.models import Container
 from apps.hosts.models import DockerHost
 from tests.helpers import unique
+from tests.ws.conftest import in_memory_layer  # noqa: F401 - the chart-stream tests use it
 
 IMAGE = "dockerforge/busybox:test"
 
