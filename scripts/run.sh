@@ -25,8 +25,8 @@ echo "web: $BIN/daphne -b $BIND -p $PORT dockerforge.asgi:application" >> "$PROC
 if [ -n "${REDIS_URL:-}" ]; then
   echo "worker: $BIN/celery -A dockerforge worker -l info --concurrency ${WORKER_CONCURRENCY:-2}" >> "$PROCFILE"
   echo "beat: $BIN/celery -A dockerforge beat -l info" >> "$PROCFILE"
-  echo "collector: $BIN/python manage.py run_collectors" >> "$PROCFILE"
 fi
+echo "collector: $BIN/python manage.py run_collectors" >> "$PROCFILE"
 
 echo
 echo "  DockerForge is starting at http://$BIND:$PORT/  (Ctrl-C stops every process)"

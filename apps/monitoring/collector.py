@@ -365,3 +365,4 @@ def run_forever(stop=None, interval: float | None = None) -> None:
                 time.sleep(wait)
     finally:
         pool.release()
+        connections.close_all()

@@ -147,3 +147,27 @@ def test_celery_round_takes_the_lease_and_samples(local_host, start_container):
     # Another process holds it now: a second holder gets nothing for this host.
     pool = collector_mod.CollectorPool(holder="someone-else")
     assert local_host.pk not in pool.claim()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_long_running_collector_rounds_until_stopped_then_releases_its_lease(local_host, start_container):
+    import threading
+
+    from django.utils import timezone
+
+    from apps.hosts.models import HostLease
+
+    from .conftest import wait_for
+
+    row = mirror(local_host, start_container("sleep 600"))
+    stop = threading.Event()
+    thread = threading.Thread(target=collector_mod.run_forever, args=(stop, 0.5))
+    thread.start()
+    try:
+        wait_for(lambda: Sample.objects.filter(container=row).count() >= 3, timeout=20)
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not thread.is_alive()
+    lease = HostLease.objects.get(host=local_host, kind=collector_mod.LEASE_KIND)
+    assert lease.expires_at < timezone.now()  # released: another process may take over at once
