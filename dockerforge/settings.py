@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.containers",
     "apps.scans",
     "apps.compose",
+    "apps.monitoring",
     "apps.web",
 ]
 
@@ -255,6 +256,20 @@ AUDIT_RETENTION_DAYS = env_int("DOCKERFORGE_AUDIT_RETENTION_DAYS", 365)
 OPERATION_RETENTION_DAYS = env_int("DOCKERFORGE_OPERATION_RETENTION_DAYS", 30)
 PRUNE_BATCH_SIZE = env_int("DOCKERFORGE_PRUNE_BATCH_SIZE", 1000)
 
+# --- Monitoring (apps.monitoring): sample interval, collection method, retention per tier
+METRICS_INTERVAL = env_int("DOCKERFORGE_METRICS_INTERVAL", 10)
+METRICS_DISK_INTERVAL = env_int("DOCKERFORGE_METRICS_DISK_INTERVAL", 300)
+METRICS_METHOD = env_str("DOCKERFORGE_METRICS_METHOD", "auto")  # auto | api | cgroup
+METRICS_CGROUP_ROOT = env_str("DOCKERFORGE_METRICS_CGROUP_ROOT", "/sys/fs/cgroup")
+METRICS_PROC_ROOT = env_str("DOCKERFORGE_METRICS_PROC_ROOT", "/proc")
+METRICS_MAX_CONCURRENCY = env_int("DOCKERFORGE_METRICS_MAX_CONCURRENCY", 128)
+METRICS_RAW_RETENTION_HOURS = env_int("DOCKERFORGE_METRICS_RAW_RETENTION_HOURS", 24)
+METRICS_MINUTE_RETENTION_DAYS = env_int("DOCKERFORGE_METRICS_MINUTE_RETENTION_DAYS", 14)
+METRICS_HOUR_RETENTION_DAYS = env_int("DOCKERFORGE_METRICS_HOUR_RETENTION_DAYS", 400)
+METRICS_ROLLUP_LAG = env_int("DOCKERFORGE_METRICS_ROLLUP_LAG", 30)
+METRICS_PRUNE_BATCH = env_int("DOCKERFORGE_METRICS_PRUNE_BATCH", 5000)
+METRICS_TOKEN = env_str("DOCKERFORGE_METRICS_TOKEN")  # set: /metrics needs "Authorization: Bearer <token>"
+
 # --- Email
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -295,4 +310,6 @@ CELERY_BEAT_SCHEDULE = {
     "scans-rescan": {"task": "scans.rescan_all", "schedule": float(SCANS_RESCAN_INTERVAL)},
     "containers-sync": {"task": "containers.sync_all", "schedule": float(MIRROR_SYNC_INTERVAL)},
     "compose-discover": {"task": "compose.discover_all", "schedule": 300.0},
+    "monitoring-rollup": {"task": "monitoring.rollup", "schedule": 60.0},
+    "monitoring-prune": {"task": "monitoring.prune", "schedule": 900.0},
 }

@@ -28,6 +28,7 @@ if [ -n "${REDIS_URL:-}" ]; then
   echo "worker: $BIN/celery -A dockerforge worker -l info --concurrency ${WORKER_CONCURRENCY:-2}" >> "$PROCFILE"
   echo "beat: $BIN/celery -A dockerforge beat -l info" >> "$PROCFILE"
 fi
+echo "collector: $BIN/python manage.py run_collectors" >> "$PROCFILE"
 
 echo
 echo "  DockerForge is starting at http://$BIND:$PORT/  (Ctrl-C stops every process)"

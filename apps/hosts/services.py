@@ -58,8 +58,10 @@ class ConnectionResult:
 
 # --- talking to the engine -----------------------------------------------------------------
 
-def client_for(host: DockerHost, *, timeout: float | None = None):
-    """A DockerClient for the host, after the outbound policy allowed its address."""
+def client_for(host: DockerHost, *, timeout: float | None = None, pool_size: int | None = None):
+    """A DockerClient for the host, after the outbound policy allowed its address.
+
+    `pool_size`: connections kept per engine (callers issuing many requests at once)."""
     from apps.engine.client import connect
     from apps.engine.errors import PermanentEngineError
 
@@ -80,6 +82,7 @@ def client_for(host: DockerHost, *, timeout: float | None = None):
         ssh_host_key=host.ssh_host_key or None,
         timeout=timeout,
         api_version=host.api_version or None,
+        pool_size=pool_size,
     )
 
 

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.api import user_may
 from apps.core.htmx import render_page
+from apps.core.registries import panels
 from apps.core.roles import Action
 
 from . import services
@@ -93,6 +94,7 @@ def _detail_context(request, host, result=None) -> dict:
         "result": result,
         "can_operate": user_may(request.user, host.team_id, Action.OPERATE),
         "can_manage": user_may(request.user, host.team_id, Action.MANAGE),
+        "panels": panels.for_page("host_detail"),
     }
 
 

@@ -39,6 +39,8 @@ WS_ROUTES: dict[str, str | None] = {
     "ws-operation": "activity.operation",
     "ws-container-logs": "containers.container",
     "ws-container-exec": "containers.container",
+    "ws-metrics-container": "containers.container",
+    "ws-metrics-host": "hosts.dockerhost",
 }
 
 # WebSocket routes that need more than the VIEW role (roles below are refused before accept).
@@ -325,3 +327,29 @@ def make_stackfolder(team):
 def make_composetemplate(team):
     from apps.compose.models import ComposeTemplate
     return ComposeTemplate.objects.create(team=team, name=tag(team, "tpl"), compose_text="services: {}\n")
+# --- monitoring (time series of a team's containers and hosts)
+def _series_row(model, team, **fields):
+    from apps.containers.models import Container
+    container = make_container(team)
+    assert isinstance(container, Container)
+    return model.objects.create(host_id=container.host_id, container=container, **fields)
+@factory("monitoring.sample")
+def make_sample(team):
+    from apps.monitoring.models import Sample
+    return _series_row(Sample, team, ts=timezone.now(), cpu=1.0)
+@factory("monitoring.minuterollup")
+def make_minuterollup(team):
+    from apps.monitoring.models import MinuteRollup
+    return _series_row(MinuteRollup, team, bucket=timezone.now().replace(second=0, microsecond=0), cpu_sum=1.0, cpu_count=1)
+@factory("monitoring.hourrollup")
+def make_hourrollup(team):
+    from apps.monitoring.models import HourRollup
+    return _series_row(HourRollup, team, bucket=timezone.now().replace(minute=0, second=0, microsecond=0), cpu_sum=1.0, cpu_count=1)
+@factory("monitoring.collectorstate")
+def make_collectorstate(team):
+    from apps.monitoring.models import CollectorState
+    return CollectorState.objects.create(host=make_dockerhost(team), method="api")
+@factory("monitoring.rollupstate", scope="installation")
+def make_rollupstate(team):
+    from apps.monitoring.models import RollupState
+    return RollupState.objects.create(tier=f"t{team.pk}", watermark=timezone.now())
