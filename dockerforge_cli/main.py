@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 permission denied.",
     )
     parser.add_argument("--version", action="version", version=f"dockerforge {general.client_version()}")
-    parser.set_defaults(json=False, profile=None, color=None, timeout=30.0)
+    # No set_defaults for the common options: it would change the actions shared with every
+    # subparser (parents=) and undo an option given before the command.
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     general.register(sub, add_command)
     hosts.register(sub, add_command)
@@ -72,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as exc:
         sys.stderr.write(f"Error: {exc}\n")
         return USAGE
-    json_mode = bool(args.json) or config.setting(settings, "output", "table") == "json"
-    out = Output(json_mode, args.color or config.setting(settings, "color", "auto"))
+    json_mode = bool(getattr(args, "json", False)) or config.setting(settings, "output", "table") == "json"
+    out = Output(json_mode, getattr(args, "color", None) or config.setting(settings, "color", "auto"))
     try:
         return int(args.func(Ctx(args, out, settings)) or 0)
     except Detached as exc:

@@ -57,11 +57,13 @@ def relative_time(value: str | None, now: datetime | None = None) -> str:
 
 
 def use_color(setting: str = "auto", stream=None) -> bool:
+    """--color / `config set color` first (no-color.org: explicit choices override), then
+    NO_COLOR (set and not empty), then: only on a terminal."""
     stream = stream or sys.stdout
-    if setting == "never" or "NO_COLOR" in os.environ and os.environ.get("NO_COLOR", "") != "":
+    if setting in ("always", "never"):
+        return setting == "always"
+    if os.environ.get("NO_COLOR", ""):
         return False
-    if setting == "always":
-        return True
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
