@@ -29,7 +29,7 @@ def complete(cli: Cli, tmp_path: Path, line: str, shell: str = "bash", env: dict
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     words = [w for w in out.read_text().split("\n") if w]
-    return [w.split(":", 1)[0] if shell == "zsh" else w.strip() for w in words]
+    return [(w.split(":", 1)[0] if shell == "zsh" else w).strip() for w in words]
 
 
 def api(cli: Cli, method: str, path: str, body: dict | None = None) -> dict:
@@ -131,7 +131,8 @@ def test_acceptance_flow(logged_in, local_host, tmp_path):
     assert scanned.code == 0, scanned.err
     body = scanned.json()
     assert body["scan"]["status"] == "succeeded" and body["scan"]["image_ref"] == IMAGE
-    assert body["scan"]["package_count"] >= 1
+    assert body["scan"]["operation"] == body["operation"]  # the scan this command started
+    assert isinstance(body["scan"]["package_count"], int)  # busybox-static: no package database
     assert isinstance(body["findings"], list)
 
     # images / volumes / networks lists see the mirror
@@ -190,7 +191,7 @@ def test_viewer_may_not_stop_exit_4(logged_in, local_host, live_daphne, tmp_path
     other = Cli(tmp_path / "viewer-config")
     other.config_home.mkdir()
     assert other("login", live_daphne, "-u", "cliviewer", "--password-stdin", "--profile", "ro", input=PASSWORD).code == 0
-    assert other("ps", "--json").json()[0]["name"] == name
+    assert [r["name"] for r in other("ps", "--name", name, "--json").json()] == [name]
     result = other("stop", name)
     assert result.code == 4 and "Permission denied" in result.err
     assert other("exec", name, "--", "true").code == 4
