@@ -6,12 +6,8 @@ the API's `{"error": {"code", "message", "details"}}` envelope."""
 from __future__ import annotations
 
 import json
-import socket
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from ipaddress import ip_address
 
 from .config import Profile
 from .errors import CliError, NotFound, PermissionDenied, Unreachable, UsageError
@@ -22,6 +18,8 @@ USER_AGENT = "dockerforge-cli"
 
 
 def _is_loopback(host: str) -> bool:
+    from ipaddress import ip_address
+
     if host == "localhost":
         return True
     try:
@@ -30,7 +28,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _opener(url: str) -> urllib.request.OpenerDirector:
+def _opener(url: str):
+    import urllib.request  # with http.client and ssl: imported on the first request only
+
     # Honour proxy variables, except for a server on this machine (a proxy cannot reach it).
     host = urllib.parse.urlsplit(url).hostname or ""
     proxies = {} if _is_loopback(host) else None
@@ -56,7 +56,13 @@ class Client:
         self.profile = profile
         self.base = profile.url.rstrip("/")
         self.timeout = timeout
-        self.opener = _opener(self.base)
+        self._opener = None
+
+    @property
+    def opener(self):
+        if self._opener is None:
+            self._opener = _opener(self.base)
+        return self._opener
 
     # --- plumbing -----------------------------------------------------------------------------
     def url(self, path: str, params: dict | None = None) -> str:
@@ -77,6 +83,10 @@ class Client:
 
     def request(self, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
                 auth: bool = True, timeout: float | None = None, raw: bool = False):
+        import socket
+        import urllib.error
+        import urllib.request
+
         data = None
         headers = self.headers() if auth else {"Accept": "application/json", "User-Agent": USER_AGENT}
         if body is not None:
@@ -102,7 +112,7 @@ class Client:
         except ValueError:
             raise CliError(f"The server at {self.base} did not answer with JSON (is it a DockerForge server?).") from None
 
-    def _http_error(self, exc: urllib.error.HTTPError) -> CliError:
+    def _http_error(self, exc) -> CliError:
         try:
             body = json.loads(exc.read() or b"null")
         except ValueError:

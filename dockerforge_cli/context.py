@@ -4,10 +4,13 @@ and the API client."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from . import config
-from .client import Client
 from .output import Output
+
+if TYPE_CHECKING:
+    from .client import Client
 
 
 class Ctx:
@@ -28,6 +31,8 @@ class Ctx:
     @property
     def client(self) -> Client:
         if self._client is None:
+            from .client import Client
+
             self._client = Client(self.profile, timeout=getattr(self.args, "timeout", 30.0) or 30.0)
         return self._client
 

@@ -22,6 +22,19 @@ COMMON.add_argument("--color", choices=("auto", "always", "never"), default=argp
 COMMON.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help="Seconds to wait for the server (30)")
 
 
+class VersionAction(argparse.Action):
+    """--version without reading package metadata on every start (it is slow)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="Show the client version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .commands.general import client_version
+
+        sys.stdout.write(f"dockerforge {client_version()}\n")
+        parser.exit()
+
+
 def add_command(sub, name: str, func, help_text: str, aliases=()) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help_text, description=help_text, aliases=list(aliases), parents=[COMMON])
     if func is not None:
@@ -37,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="DockerForge command-line client. Start with `dockerforge login URL`.",
         epilog="Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 permission denied.",
     )
-    parser.add_argument("--version", action="version", version=f"dockerforge {general.client_version()}")
+    parser.add_argument("--version", action=VersionAction)
     # No set_defaults for the common options: it would change the actions shared with every
     # subparser (parents=) and undo an option given before the command.
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

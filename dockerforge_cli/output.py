@@ -36,6 +36,10 @@ def parse_time(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+UNITS = ((60, 1, "second"), (3600, 60, "minute"), (86400, 3600, "hour"), (86400 * 30, 86400, "day"),
+         (86400 * 365, 86400 * 30, "month"))
+
+
 def relative_time(value: str | None, now: datetime | None = None) -> str:
     dt = parse_time(value)
     if dt is None:
@@ -43,12 +47,7 @@ def relative_time(value: str | None, now: datetime | None = None) -> str:
     seconds = ((now or datetime.now(UTC)) - dt).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)
-    for limit, size, unit in ((60, 1, "second"), (3600, 60, "minute"), (86400, 3600, "hour"),
-                              (86400 * 30, 86400, "day"), (86400 * 365, 86400 * 30, "month")):
-        if seconds < limit:
-            break
-    else:
-        size, unit = 86400 * 365, "year"
+    size, unit = next(((size, unit) for limit, size, unit in UNITS if seconds < limit), (86400 * 365, "year"))
     count = int(seconds // size)
     if unit == "second" and count < 5:
         return "just now"

@@ -9,7 +9,7 @@ from .. import operations, resolve
 from ..completion import container_names
 from ..context import Ctx
 from ..errors import CliError
-from ..output import STATE_STYLES, Column, human_size, relative_time
+from ..output import Column, human_size, relative_time
 
 STATES = ("created", "running", "paused", "restarting", "removing", "exited", "dead")
 

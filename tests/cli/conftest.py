@@ -67,7 +67,7 @@ def cli(tmp_path) -> Cli:
 
 
 @pytest.fixture
-def admin(e2e_db):
+def admin(e2e_db):  # noqa: F811 - the imported fixture
     """An installation superuser (may register the server's own engine), admin of one team."""
     user = get_user_model().objects.create_superuser("cliroot", "cliroot@example.test", PASSWORD)
     team = Team.objects.create(name="CLI team", slug="cli-team")
@@ -76,7 +76,7 @@ def admin(e2e_db):
 
 
 @pytest.fixture
-def logged_in(cli, admin, live_daphne) -> Cli:
+def logged_in(cli, admin, live_daphne) -> Cli:  # noqa: F811
     result = cli("login", live_daphne, "--username", "cliroot", "--password-stdin", input=PASSWORD + "\n")
     assert result.code == 0, result.err
     cli.url = live_daphne
