@@ -75,7 +75,7 @@ def test_container_backed_up_removed_and_restored_with_config_and_data(run, loca
 
 def test_container_with_commit_restores_under_a_new_name(run, local_host, team_a, engine, test_labels):
     name, new_name = unique("bkcommit"), unique("bkcommit-new")
-    container = engine.containers.run(BASE_IMAGE, ["sh", "-c", "echo inside > /marker; sleep 3600"], name=name, detach=True, labels=test_labels)
+    engine.containers.run(BASE_IMAGE, ["sh", "-c", "echo inside > /marker; sleep 3600"], name=name, detach=True, labels=test_labels)
     try:
         import time
         time.sleep(0.5)

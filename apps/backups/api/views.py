@@ -4,9 +4,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status
+from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from apps.core.api import TeamScopedReadOnlyViewSet, TeamScopedViewSet, accepted
 from apps.core.roles import Action
@@ -120,4 +119,3 @@ class BackupScheduleViewSet(TeamScopedViewSet):
         instance.delete()
 
 
-__all__ = ["BackupViewSet", "RestoreViewSet", "BackupScheduleViewSet", "status"]
