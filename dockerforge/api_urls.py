@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("apps.containers.api.urls")),
     path("", include("apps.compose.api.urls")),
     path("", include("apps.monitoring.api.urls")),
+    path("", include("apps.backups.api.urls")),
 ]

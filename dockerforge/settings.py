@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.scans",
     "apps.compose",
     "apps.monitoring",
+    "apps.backups",
     "apps.web",
 ]
 
@@ -244,6 +245,12 @@ HELPER_BUSYBOX = env_str("DOCKERFORGE_HELPER_BUSYBOX", "/bin/busybox")  # a stat
 LOCAL_ENGINE_URL = env_str("DOCKERFORGE_LOCAL_ENGINE_URL", "unix:///var/run/docker.sock")  # the server's own engine
 VOLUME_DOWNLOAD_MAX_BYTES = env_int("DOCKERFORGE_VOLUME_DOWNLOAD_MAX_BYTES", 20 * 1024 * 1024)
 VOLUME_LIST_MAX_ENTRIES = env_int("DOCKERFORGE_VOLUME_LIST_MAX_ENTRIES", 2000)
+# Backups: artifacts in a local folder (owner-only files); the engine timeout covers one
+# archive call's socket reads; retention refuses to prune when the newest backup is below
+# this share of the usual size.
+BACKUP_DIR = env_str("DOCKERFORGE_BACKUP_DIR", str(VAR_DIR / "backups"))
+BACKUP_ENGINE_TIMEOUT = env_float("DOCKERFORGE_BACKUP_ENGINE_TIMEOUT", 300.0)
+BACKUP_SUSPICIOUS_RATIO = env_float("DOCKERFORGE_BACKUP_SUSPICIOUS_RATIO", 0.5)
 # Recreate (edit, updates): how long a new container must keep running (and end healthy,
 # when it has a health check) before the old one is removed; a check still "starting"
 # gets the grace on top.

@@ -19,6 +19,7 @@ urlpatterns = [
     path("security/", include("apps.scans.urls")),
     path("", include("apps.containers.urls")),
     path("stacks/", include("apps.compose.urls")),
+    path("backups/", include("apps.backups.urls")),
     path("", include("apps.web.urls")),
 ]
 

@@ -353,3 +353,24 @@ def make_collectorstate(team):
 def make_rollupstate(team):
     from apps.monitoring.models import RollupState
     return RollupState.objects.create(tier=f"t{team.pk}", watermark=timezone.now())
+
+
+# --- backups (artifacts, restores, team keys, schedules)
+@factory("backups.backup")
+def make_backup(team):
+    from apps.backups.models import Backup
+    return Backup.objects.create(team=team, kind="volume", host=make_dockerhost(team), target_name=tag(team, "bkp"),
+                                 status="completed", folder=f"team-{team.pk}/x")
+@factory("backups.restore")
+def make_restore(team):
+    from apps.backups.models import Restore
+    backup = make_backup(team)
+    return Restore.objects.create(team=team, backup=backup, host=backup.host, target_name=tag(team, "rst"))
+@factory("backups.backupkey")
+def make_backupkey(team):
+    from apps.backups.models import BackupKey
+    return BackupKey.objects.create(team=team, key_id=tag(team, "key")[:40], secret="QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=")
+@factory("backups.backupschedule")
+def make_backupschedule(team):
+    from apps.backups.models import BackupSchedule
+    return BackupSchedule.objects.create(team=team, name=tag(team, "sched"), host=make_dockerhost(team), target_name=tag(team, "schedvol"))

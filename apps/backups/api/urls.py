@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("backups", views.BackupViewSet, basename="backup")
+router.register("restores", views.RestoreViewSet, basename="restore")
+router.register("backup-schedules", views.BackupScheduleViewSet, basename="backupschedule")
+
+urlpatterns = router.urls

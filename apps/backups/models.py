@@ -1,0 +1,107 @@
+"""Backups (one folder of artifacts + a manifest), restores, team keys and schedules."""
+
+import uuid
+
+from django.db import models
+
+from apps.core.fields import EncryptedTextField
+from apps.core.models import TeamOwnedModel
+
+
+class BackupKey(TeamOwnedModel):
+    """A team's AES-256 key for encrypted artifacts (stored encrypted; exportable by admins
+    so a restore works on an installation that lost its database)."""
+
+    key_id = models.CharField(max_length=40, unique=True)
+    secret = EncryptedTextField(help_text="base64 of the 32-byte key")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.key_id
+
+
+class Backup(TeamOwnedModel):
+    class Kind(models.TextChoices):
+        VOLUME = "volume", "Volume"
+        CONTAINER = "container", "Container"
+        IMAGE = "image", "Image"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    host = models.ForeignKey("hosts.DockerHost", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_name = models.CharField(max_length=300, help_text="The volume, container or image backed up")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    storage = models.CharField(max_length=32, default="local")
+    folder = models.CharField(max_length=300, help_text="Storage name of the backup's folder")
+    encrypted = models.BooleanField(default=False)
+    key_id = models.CharField(max_length=40, blank=True)
+    size = models.BigIntegerField(default=0, help_text="Stored bytes, all artifacts")
+    content_size = models.BigIntegerField(default=0, help_text="Uncompressed bytes, all artifacts")
+    manifest = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verify_ok = models.BooleanField(null=True, blank=True)
+    flagged = models.CharField(max_length=300, blank=True, help_text="Why retention refused to prune (e.g. suspiciously small)")
+    schedule = models.ForeignKey("backups.BackupSchedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="backups")
+    operation = models.ForeignKey("activity.Operation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.target_name} ({self.created_at:%Y-%m-%d %H:%M})" if self.created_at else self.target_name
+
+
+class Restore(TeamOwnedModel):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    backup = models.ForeignKey(Backup, on_delete=models.CASCADE, related_name="restores")
+    host = models.ForeignKey("hosts.DockerHost", null=True, on_delete=models.SET_NULL, related_name="+")
+    target_name = models.CharField(max_length=300, help_text="The volume, container or image restored into")
+    overwrite = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    error = models.TextField(blank=True)
+    operation = models.ForeignKey("activity.Operation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"restore of {self.backup.target_name} into {self.target_name}"
+
+
+class BackupSchedule(TeamOwnedModel):
+    """A cron schedule (django-celery-beat) with a retention policy."""
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=Backup.Kind.choices, default=Backup.Kind.VOLUME)
+    host = models.ForeignKey("hosts.DockerHost", on_delete=models.CASCADE, related_name="+")
+    target_name = models.CharField(max_length=300)
+    cron = models.CharField(max_length=100, default="0 3 * * *", help_text="minute hour day-of-month month day-of-week")
+    encrypt = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    keep_last = models.PositiveIntegerField(default=7)
+    keep_daily = models.PositiveIntegerField(default=0)
+    keep_weekly = models.PositiveIntegerField(default=0)
+    keep_monthly = models.PositiveIntegerField(default=0)
+    periodic_task = models.OneToOneField("django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="backupschedule_unique_team_name")]
+
+    def __str__(self):
+        return self.name

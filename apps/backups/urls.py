@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "backups"
+urlpatterns = [
+    path("", views.backup_list, name="list"),
+    path("key/export/", views.key_export, name="key_export"),
+    path("schedules/new/", views.schedule_form, name="schedule_create"),
+    path("schedules/<int:pk>/", views.schedule_form, name="schedule_edit"),
+    path("<int:pk>/", views.backup_detail, name="detail"),
+    path("<int:pk>/verify/", views.backup_verify, name="verify"),
+]

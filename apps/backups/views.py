@@ -1,0 +1,108 @@
+"""Backup pages: list (start a backup, schedules), detail (manifest, verify, restore), key export."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.api import user_may
+from apps.core.htmx import render_page
+from apps.core.roles import Action
+
+from . import keys, schedules, services
+from .forms import BackupForm, RestoreForm, ScheduleForm
+from .models import Backup, BackupSchedule
+
+
+def _errors_into(form, exc: ValidationError) -> None:
+    for name, errors in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+        for error in errors:
+            form.add_error(name if name in form.fields else None, error)
+
+
+def _op_redirect(op):
+    return redirect("activity:operation_detail", op.pk)
+
+
+@login_required
+def backup_list(request):
+    team = request.team
+    backups = Backup.objects.for_user(request.user).select_related("host")
+    backups = backups.filter(team=team) if team else backups.none()
+    form = BackupForm(request.POST or None, user=request.user, team=team)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            op = services.request_backup(request.user, d["host"], d["kind"], d["target"], encrypt=d["encrypt"],
+                                         include_volumes=d["include_volumes"], commit=d["commit"])
+            return _op_redirect(op)
+        except ValidationError as exc:
+            _errors_into(form, exc)
+    ctx = {
+        "nav": "backups", "backups": backups[:200], "form": form,
+        "schedules": BackupSchedule.objects.for_user(request.user).filter(team=team) if team else [],
+        "can_operate": bool(team) and user_may(request.user, team.pk, Action.OPERATE),
+        "can_manage": bool(team) and user_may(request.user, team.pk, Action.MANAGE),
+    }
+    return render_page(request, "backups/backup_list.html", ctx, partial="rows", status=400 if form.errors else 200)
+
+
+def _backup(request, pk) -> Backup:
+    return get_object_or_404(Backup.objects.for_user(request.user, Action.VIEW).select_related("host"), pk=pk)
+
+
+@login_required
+def backup_detail(request, pk):
+    backup = _backup(request, pk)
+    form = RestoreForm(request.POST or None, user=request.user, team=backup.team)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            restore = services.request_restore(request.user, backup, d["host"], d["target"], overwrite=d["overwrite"])
+            return _op_redirect(restore.operation)
+        except ValidationError as exc:
+            _errors_into(form, exc)
+    ctx = {"nav": "backups", "backup": backup, "form": form, "restores": backup.restores.select_related("host")[:50],
+           "can_operate": user_may(request.user, backup.team_id, Action.OPERATE)}
+    return render(request, "backups/backup_detail.html", ctx, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def backup_verify(request, pk):
+    backup = _backup(request, pk)
+    return _op_redirect(services.request_verify(request.user, backup))
+
+
+@login_required
+@require_POST
+def key_export(request):
+    if not request.team or not user_may(request.user, request.team.pk, Action.MANAGE):
+        raise PermissionDenied("Only team admins may export the backup key.")
+    key = keys.active_key(request.team)
+    from apps.activity.audit import record_action
+
+    record_action("backup.key_export", key, {"key_id": key.key_id})
+    response = HttpResponse(keys.export(key), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="dockerforge-backup-key-{key.key_id}.json"'
+    return response
+
+
+@login_required
+def schedule_form(request, pk=None):
+    team = request.team
+    if not team or not user_may(request.user, team.pk, Action.MANAGE):
+        raise PermissionDenied("Only team admins manage backup schedules.")
+    schedule = get_object_or_404(BackupSchedule.objects.for_user(request.user, Action.MANAGE), pk=pk) if pk else None
+    form = ScheduleForm(request.POST or None, instance=schedule, user=request.user, team=team)
+    if request.method == "POST" and form.is_valid():
+        obj = form.save(commit=False)
+        obj.team = team
+        obj.save()
+        schedules.sync_periodic_task(obj)
+        messages.success(request, f"Schedule {obj.name} saved.")
+        return redirect("backups:list")
+    return render(request, "backups/schedule_form.html", {"nav": "backups", "form": form, "schedule": schedule},
+                  status=400 if form.errors else 200)
