@@ -29,6 +29,9 @@ def _test_settings(settings, tmp_path):
     # Servers under test listen on 127.0.0.1: allow loopback for the outbound policy (one
     # test proves the default denies it).
     settings.OUTBOUND_ALLOW = ["127.0.0.0/8", "::1/128"]
+    # Several test workers and sessions can share one engine: give engine calls room (tests
+    # of unreachable hosts pass their own short timeouts).
+    settings.ENGINE_TIMEOUT = 30.0
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.LOGIN_RATE_LIMIT = 5
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests
