@@ -325,3 +325,39 @@ def make_stackfolder(team):
 def make_composetemplate(team):
     from apps.compose.models import ComposeTemplate
     return ComposeTemplate.objects.create(team=team, name=tag(team, "tpl"), compose_text="services: {}\n")
+
+
+# --- updates (policies, windows, check results, update runs)
+@factory("updates.updatepolicy")
+def make_updatepolicy(team):
+    from apps.updates.models import UpdatePolicy
+
+    return UpdatePolicy.objects.create(team=team, container=make_container(team), strategy="patch")
+
+
+@factory("updates.updatewindow")
+def make_updatewindow(team):
+    from apps.updates.models import UpdateWindow
+
+    return UpdateWindow.objects.create(team=team, name=tag(team, "window"), start="03:00", duration_minutes=60)
+
+
+@factory("updates.updatecheck")
+def make_updatecheck(team):
+    from apps.updates.models import UpdateCheck
+
+    container = make_container(team)
+    return UpdateCheck.objects.create(team=team, container=container, host=container.host, image_ref=f"{tag(team, 'chk')}:1",
+                                      strategy="digest", status="up_to_date", checked_at=timezone.now())
+
+
+@factory("updates.updaterun")
+def make_updaterun(team):
+    from apps.updates.models import UpdateRun
+
+    container = make_container(team)
+    return UpdateRun.objects.create(team=team, container=container, container_name=tag(team, "run"), host=container.host,
+                                    from_ref="a:1", to_ref="a:2")
+
+
+NON_OBJECT_ROUTES["version"] = "installation-wide: DockerForge's version and release-feed verdict, no team data (tests/updates)"

@@ -42,6 +42,15 @@ class UpdatePolicySerializer(serializers.ModelSerializer):
                   "auto_update", "health_seconds", "created_at", "updated_at"]
         read_only_fields = ["id", "team", "created_at", "updated_at"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from apps.containers.models import Container
+
+        # Only the team's own containers exist for this field (another team's id is "not found").
+        team = self.context.get("team") or getattr(self.instance, "team", None)
+        if "container" in self.fields:
+            self.fields["container"].queryset = Container.objects.filter(team=team) if team else Container.objects.none()
+
     def validate_container(self, value):
         team = self.context.get("team") or getattr(self.instance, "team", None)
         if value is not None and (team is None or value.team_id != team.pk):

@@ -81,19 +81,21 @@ class UpdateRunViewSet(TeamScopedReadOnlyViewSet):
         except DjangoValidationError as exc:
             raise _drf(exc) from None
 
-    @extend_schema(parameters=[OpenApiParameter("team", int, required=True)], responses={200: None})
+    @extend_schema(parameters=[OpenApiParameter("team", int)], responses={200: None})
     @action(detail=False, methods=["get"], url_path="dry-run")
     def dry_run(self, request):
-        """What an automatic run would update now, and why others are skipped (nothing changes)."""
+        """Per team (`?team=` narrows): what an automatic run would update now, and why others
+        are skipped. Nothing changes."""
         from apps.accounts.models import Team
         from apps.core.querysets import team_ids_for
 
-        raw = request.query_params.get("team", "")
-        if not raw.isdigit():
-            raise exceptions.ValidationError({"team": ["must be a team id"]})
         teams = Team.objects.all() if request.user.is_superuser else Team.objects.filter(pk__in=team_ids_for(request.user))
-        team = get_object_or_404(teams, pk=int(raw))
-        return Response({"team": team.pk, "in_window": runs.in_window(team), "items": runs.plan(team)})
+        raw = request.query_params.get("team", "")
+        if raw:
+            if not raw.isdigit():
+                raise exceptions.ValidationError({"team": ["must be a team id"]})
+            teams = teams.filter(pk=int(raw))
+        return Response({"results": [{"team": t.pk, "in_window": runs.in_window(t), "items": runs.plan(t)} for t in teams]})
 
 
 class UpdatePolicyViewSet(TeamScopedViewSet):
