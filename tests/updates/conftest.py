@@ -40,8 +40,8 @@ def _context(marker: str, extra: str, *, cmd: str, files: dict[str, str]) -> byt
 class Pusher:
     """Build images on the machine's engine and push them to the test registry."""
 
-    def __init__(self, registry):
-        self.registry = registry
+    def __init__(self, reg):
+        self.registry = reg
         self.client = docker_client()
         self.refs: list[str] = []
 

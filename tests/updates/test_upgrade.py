@@ -33,9 +33,9 @@ def failing_app(tmp_path, settings):
             raise RuntimeError("this migration is made to fail")
 
         class Migration(migrations.Migration):
-            dependencies = [("%s", "0001_initial")]
+            dependencies = [("APP", "0001_initial")]
             operations = [migrations.RunPython(boom)]
-        """ % name))
+        """).replace("APP", name))
     sys.path.insert(0, str(tmp_path))
     settings.UPGRADE_SNAPSHOT_DIR = tmp_path / "snapshots"
     settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, name]
