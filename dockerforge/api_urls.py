@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("apps.compose.api.urls")),
     path("", include("apps.monitoring.api.urls")),
     path("", include("apps.backups.api.urls")),
+    path("", include("apps.updates.api.urls")),
 ]

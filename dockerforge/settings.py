@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.compose",
     "apps.monitoring",
     "apps.backups",
+    "apps.updates",
     "apps.web",
 ]
 
@@ -311,6 +312,17 @@ COMPOSE_CLI = env_str("DOCKERFORGE_COMPOSE_CLI", "auto")  # "auto", "docker comp
 COMPOSE_TIMEOUT = env_int("DOCKERFORGE_COMPOSE_TIMEOUT", 600)
 COMPOSE_REGISTRY_CHECK = env_bool("DOCKERFORGE_COMPOSE_REGISTRY_CHECK", True)
 
+# --- Updates: registry checks, auto-update windows, DockerForge's own release feed and upgrades.
+UPDATES_CHECK_INTERVAL = env_int("DOCKERFORGE_UPDATES_CHECK_INTERVAL", 6 * 3600)
+UPDATES_WINDOW_TICK = env_int("DOCKERFORGE_UPDATES_WINDOW_TICK", 300)  # how often beat looks for open windows
+UPDATES_REGISTRY_TIMEOUT = env_float("DOCKERFORGE_UPDATES_REGISTRY_TIMEOUT", 10.0)
+# Registries spoken to over plain HTTP (loopback ones always are, as dockerd does).
+UPDATES_INSECURE_REGISTRIES = env_list("DOCKERFORGE_UPDATES_INSECURE_REGISTRIES")
+RELEASE_FEED_URL = env_str("DOCKERFORGE_RELEASE_FEED_URL")  # off by default; never required
+RELEASE_FEED_TIMEOUT = env_float("DOCKERFORGE_RELEASE_FEED_TIMEOUT", 5.0)
+RELEASE_FEED_CACHE_SECONDS = env_int("DOCKERFORGE_RELEASE_FEED_CACHE_SECONDS", 6 * 3600)
+UPGRADE_SNAPSHOT_DIR = Path(env_str("DOCKERFORGE_UPGRADE_SNAPSHOT_DIR", str(VAR_DIR / "snapshots")))
+
 CELERY_BEAT_SCHEDULE = {
     "activity-prune": {"task": "activity.prune", "schedule": 3600.0},
     "hosts-sweep": {"task": "hosts.sweep", "schedule": float(HOST_SWEEP_INTERVAL)},
@@ -319,4 +331,7 @@ CELERY_BEAT_SCHEDULE = {
     "compose-discover": {"task": "compose.discover_all", "schedule": 300.0},
     "monitoring-rollup": {"task": "monitoring.rollup", "schedule": 60.0},
     "monitoring-prune": {"task": "monitoring.prune", "schedule": 900.0},
+    "updates-check-all": {"task": "updates.check_all", "schedule": float(UPDATES_CHECK_INTERVAL)},
+    "updates-windows": {"task": "updates.windows", "schedule": float(UPDATES_WINDOW_TICK)},
+    "updates-release-feed": {"task": "updates.release_feed", "schedule": 86400.0},
 }

@@ -71,7 +71,9 @@ def tag(team, kind: str) -> str:
 def member(team, kind="member", role=Role.VIEWER):
     from apps.accounts.models import Membership
 
-    user = get_user_model().objects.create_user(username=tag(team, kind), email=f"{kind}@example.test", password="x-unused-pw")
+    user = get_user_model().objects.create_user(
+        username=tag(team, kind), email=f"{kind}@example.test", password="x-unused-pw"
+    )
     Membership.objects.create(user=user, team=team, role=role)
     return user
 
@@ -100,7 +102,10 @@ def make_invitation(team):
 
     marker = tag(team, "invite")
     return Invitation.objects.create(
-        team=team, email=f"{marker}@example.test", token_hash=hash_secret(marker), expires_at=timezone.now() + timedelta(days=7)
+        team=team,
+        email=f"{marker}@example.test",
+        token_hash=hash_secret(marker),
+        expires_at=timezone.now() + timedelta(days=7),
     )
 
 
@@ -132,7 +137,9 @@ def make_event(team):
 def make_auditevent(team):
     from apps.activity.models import AuditEvent
 
-    return AuditEvent.objects.create(team=team, action="action", name="isolation", object_type="isolation", object_repr=tag(team, "audit"))
+    return AuditEvent.objects.create(
+        team=team, action="action", name="isolation", object_type="isolation", object_repr=tag(team, "audit")
+    )
 
 
 @factory("activity.operation")
@@ -203,7 +210,9 @@ def make_periodic_task(team):
 # --- containers (mirror rows of a host's engine, and registry credentials)
 def _mirror(model, team, kind, **fields):
     marker = tag(team, kind)
-    return model.objects.create(team=team, host=make_dockerhost(team), **{k: (marker if v is None else v) for k, v in fields.items()})
+    return model.objects.create(
+        team=team, host=make_dockerhost(team), **{k: (marker if v is None else v) for k, v in fields.items()}
+    )
 
 
 @factory("containers.container")
@@ -219,7 +228,11 @@ def make_image(team):
 
     marker = tag(team, "img")
     return Image.objects.create(
-        team=team, host=make_dockerhost(team), docker_id="sha256:" + uuid.uuid4().hex * 2, repo_tags=[f"{marker}:1"], tags_text=f"{marker}:1"
+        team=team,
+        host=make_dockerhost(team),
+        docker_id="sha256:" + uuid.uuid4().hex * 2,
+        repo_tags=[f"{marker}:1"],
+        tags_text=f"{marker}:1",
     )
 
 
@@ -241,7 +254,9 @@ def make_network(team):
 def make_registrycredential(team):
     from apps.containers.models import RegistryCredential
 
-    return RegistryCredential.objects.create(team=team, registry=f"{tag(team, 'reg')}.example.test:5000", username="robot", password=tag(team, "pw"))
+    return RegistryCredential.objects.create(
+        team=team, registry=f"{tag(team, 'reg')}.example.test:5000", username="robot", password=tag(team, "pw")
+    )
 
 
 # --- scans
@@ -264,7 +279,9 @@ def make_affectedpackage(team):
     from apps.scans.models import AffectedPackage
 
     vuln = make_vulnerability(team)
-    return AffectedPackage.objects.create(database=vuln.database, vulnerability=vuln, ecosystem="PyPI", name=tag(team, "pkg"))
+    return AffectedPackage.objects.create(
+        database=vuln.database, vulnerability=vuln, ecosystem="PyPI", name=tag(team, "pkg")
+    )
 
 
 @factory("scans.scan")
@@ -286,7 +303,12 @@ def make_finding(team):
     from apps.scans.models import Finding
 
     return Finding.objects.create(
-        team=team, scan=make_scan(team), vulnerability_id=tag(team, "find"), package="pkg", package_type="python", version="1.0"
+        team=team,
+        scan=make_scan(team),
+        vulnerability_id=tag(team, "find"),
+        package="pkg",
+        package_type="python",
+        version="1.0",
     )
 
 
@@ -301,7 +323,9 @@ def make_configaudit(team):
 def make_auditexclusion(team):
     from apps.scans.models import AuditExclusion
 
-    return AuditExclusion.objects.create(team=team, check_id="5.10", container_name=tag(team, "excl"), reason="isolation")
+    return AuditExclusion.objects.create(
+        team=team, check_id="5.10", container_name=tag(team, "excl"), reason="isolation"
+    )
 
 
 @factory("scans.policy")
@@ -309,49 +333,85 @@ def make_policy(team):
     from apps.scans.models import Policy
 
     return Policy.objects.create(team=team, name=tag(team, "policy"), rule=Policy.Rule.NO_PRIVILEGED)
+
+
 # --- compose (stacks, file versions, stack folders, team templates)
 @factory("compose.composeproject")
 def make_composeproject(team):
     from apps.compose.models import ComposeProject
+
     return ComposeProject.objects.create(team=team, host=make_dockerhost(team), name=tag(team, "stack"))
+
+
 @factory("compose.composefileversion")
 def make_composefileversion(team):
     from apps.compose.models import ComposeFileVersion
+
     project = make_composeproject(team)
-    return ComposeFileVersion.objects.create(project=project, number=1, compose_text=f"# {tag(team, 'ver')}\n", comment=tag(team, "vc"))
+    return ComposeFileVersion.objects.create(
+        project=project, number=1, compose_text=f"# {tag(team, 'ver')}\n", comment=tag(team, "vc")
+    )
+
+
 @factory("compose.stackfolder")
 def make_stackfolder(team):
     from apps.compose.models import StackFolder
+
     return StackFolder.objects.create(host=make_dockerhost(team), path=f"/opt/{tag(team, 'folder')}")
+
+
 @factory("compose.composetemplate")
 def make_composetemplate(team):
     from apps.compose.models import ComposeTemplate
+
     return ComposeTemplate.objects.create(team=team, name=tag(team, "tpl"), compose_text="services: {}\n")
+
+
 # --- monitoring (time series of a team's containers and hosts)
 def _series_row(model, team, **fields):
     from apps.containers.models import Container
+
     container = make_container(team)
     assert isinstance(container, Container)
     return model.objects.create(host_id=container.host_id, container=container, **fields)
+
+
 @factory("monitoring.sample")
 def make_sample(team):
     from apps.monitoring.models import Sample
+
     return _series_row(Sample, team, ts=timezone.now(), cpu=1.0)
+
+
 @factory("monitoring.minuterollup")
 def make_minuterollup(team):
     from apps.monitoring.models import MinuteRollup
-    return _series_row(MinuteRollup, team, bucket=timezone.now().replace(second=0, microsecond=0), cpu_sum=1.0, cpu_count=1)
+
+    return _series_row(
+        MinuteRollup, team, bucket=timezone.now().replace(second=0, microsecond=0), cpu_sum=1.0, cpu_count=1
+    )
+
+
 @factory("monitoring.hourrollup")
 def make_hourrollup(team):
     from apps.monitoring.models import HourRollup
-    return _series_row(HourRollup, team, bucket=timezone.now().replace(minute=0, second=0, microsecond=0), cpu_sum=1.0, cpu_count=1)
+
+    return _series_row(
+        HourRollup, team, bucket=timezone.now().replace(minute=0, second=0, microsecond=0), cpu_sum=1.0, cpu_count=1
+    )
+
+
 @factory("monitoring.collectorstate")
 def make_collectorstate(team):
     from apps.monitoring.models import CollectorState
+
     return CollectorState.objects.create(host=make_dockerhost(team), method="api")
+
+
 @factory("monitoring.rollupstate", scope="installation")
 def make_rollupstate(team):
     from apps.monitoring.models import RollupState
+
     return RollupState.objects.create(tier=f"t{team.pk}", watermark=timezone.now())
 
 
@@ -359,18 +419,89 @@ def make_rollupstate(team):
 @factory("backups.backup")
 def make_backup(team):
     from apps.backups.models import Backup
-    return Backup.objects.create(team=team, kind="volume", host=make_dockerhost(team), target_name=tag(team, "bkp"),
-                                 status="completed", folder=f"team-{team.pk}/x")
+
+    return Backup.objects.create(
+        team=team,
+        kind="volume",
+        host=make_dockerhost(team),
+        target_name=tag(team, "bkp"),
+        status="completed",
+        folder=f"team-{team.pk}/x",
+    )
+
+
 @factory("backups.restore")
 def make_restore(team):
     from apps.backups.models import Restore
+
     backup = make_backup(team)
     return Restore.objects.create(team=team, backup=backup, host=backup.host, target_name=tag(team, "rst"))
+
+
 @factory("backups.backupkey")
 def make_backupkey(team):
     from apps.backups.models import BackupKey
-    return BackupKey.objects.create(team=team, key_id=tag(team, "key")[:40], secret="QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=")
+
+    return BackupKey.objects.create(
+        team=team, key_id=tag(team, "key")[:40], secret="QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
+    )
+
+
 @factory("backups.backupschedule")
 def make_backupschedule(team):
     from apps.backups.models import BackupSchedule
-    return BackupSchedule.objects.create(team=team, name=tag(team, "sched"), host=make_dockerhost(team), target_name=tag(team, "schedvol"))
+
+    return BackupSchedule.objects.create(
+        team=team, name=tag(team, "sched"), host=make_dockerhost(team), target_name=tag(team, "schedvol")
+    )
+
+
+# --- updates (policies, windows, check results, update runs)
+@factory("updates.updatepolicy")
+def make_updatepolicy(team):
+    from apps.updates.models import UpdatePolicy
+
+    return UpdatePolicy.objects.create(team=team, container=make_container(team), strategy="patch")
+
+
+@factory("updates.updatewindow")
+def make_updatewindow(team):
+    from apps.updates.models import UpdateWindow
+
+    return UpdateWindow.objects.create(team=team, name=tag(team, "window"), start="03:00", duration_minutes=60)
+
+
+@factory("updates.updatecheck")
+def make_updatecheck(team):
+    from apps.updates.models import UpdateCheck
+
+    container = make_container(team)
+    return UpdateCheck.objects.create(
+        team=team,
+        container=container,
+        host=container.host,
+        image_ref=f"{tag(team, 'chk')}:1",
+        strategy="digest",
+        status="up_to_date",
+        checked_at=timezone.now(),
+    )
+
+
+@factory("updates.updaterun")
+def make_updaterun(team):
+    from apps.updates.models import UpdateRun
+
+    container = make_container(team)
+    return UpdateRun.objects.create(
+        team=team,
+        container=container,
+        container_name=tag(team, "run"),
+        host=container.host,
+        from_ref="a:1",
+        to_ref="a:2",
+    )
+
+
+NON_OBJECT_ROUTES["version"] = (
+    "installation-wide: DockerForge's version and release-feed verdict, no team data (tests/updates)"
+)

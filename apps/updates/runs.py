@@ -1,0 +1,498 @@
+"""Update runs: request_update / request_rollback authorize and queue an Operation;
+perform_update / perform_rollback do the work in the task.
+
+An update is a pipeline of step functions over one RunContext (UPDATE_STEPS):
+
+    pre_hook -> pull -> scan_gate -> replace -> post_hook
+
+`backup` (issue 9, step a) belongs first; the backups app is not on main yet, so the
+pipeline has no such step rather than one that pretends (see `backup_step_available`).
+`replace` recreates the container through the containers app's shared recreate service
+(which stops, renames, creates, watches and rolls back by itself); the health gate adds
+"no restarts" through the progress hook recreate polls. A Compose service whose tag stays
+the same is pulled and re-upped through the Compose CLI instead, with the same gate.
+Dependants (Compose `depends_on` in the same project) are restarted afterwards, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.activity import operations
+from apps.activity.audit import record_action
+from apps.containers.images import PullProgress, validate_reference
+from apps.containers.lifecycle import refresh_container_row
+from apps.containers.models import Container
+from apps.containers.recreate import RecreateFailed, recreate
+from apps.containers.registries import auth_config_for
+from apps.core import events
+from apps.core.api import user_may
+from apps.core.roles import Action
+from apps.engine import lifecycle as engine
+from apps.engine import resources as engine_images
+from apps.engine.errors import EngineError, EngineObjectNotFound
+from apps.engine.updates import run_in_container
+from apps.hosts.services import client_for
+
+from . import checks
+from .models import POST_HOOK_LABEL, PRE_HOOK_LABEL, UpdateCheck, UpdateRun, UpdateWindow
+
+logger = logging.getLogger(__name__)
+
+
+class UpdateFailed(Exception):
+    """Ends the Operation as failed after the run, events and audit are recorded."""
+
+
+class GateBlocked(Exception):
+    pass
+
+
+class StepFailed(Exception):
+    def __init__(self, message: str, *, rolled_back: bool = False):
+        super().__init__(message)
+        self.rolled_back = rolled_back
+
+
+# --- who may -----------------------------------------------------------------------------------
+
+def in_window(team, now=None) -> bool | None:
+    """True/False when the team has enabled windows; None when it has none."""
+    windows = list(UpdateWindow.objects.filter(team=team, enabled=True))
+    if not windows:
+        return None
+    now = now or timezone.now()
+    return any(w.contains(now, team.time_zone) for w in windows)
+
+
+def _authorize_update(user, container: Container, override: bool) -> None:
+    if not user_may(user, container.team_id, Action.OPERATE):
+        raise PermissionDenied("Your role in this team does not allow updates.")
+    if override and not user_may(user, container.team_id, Action.MANAGE):
+        raise PermissionDenied("Only team admins may override the vulnerability gate.")
+    if in_window(container.team) is False and not user_may(user, container.team_id, Action.MANAGE):
+        raise PermissionDenied("Outside the team's update windows only admins may update.")
+
+
+def _target_for(container: Container, target: str) -> str:
+    if target:
+        try:
+            return validate_reference(target)
+        except ValidationError as exc:
+            raise ValidationError({"target": exc.messages}) from None
+    check = UpdateCheck.objects.filter(container=container, status=UpdateCheck.Status.AVAILABLE).first()
+    if check is None or not check.target_ref:
+        raise ValidationError({"target": ["No update is known for this container: run a check first or name a target."]})
+    return check.target_ref
+
+
+# --- requests (web/API/admin), OPERATE --------------------------------------------------------
+
+def request_update(user, container: Container, *, target: str = "", override: bool = False, automatic: bool = False,
+                   health_seconds: float | None = None) -> operations.Operation:
+    if user is not None:
+        _authorize_update(user, container, override)  # 403 before validation
+    if container.is_removed:
+        raise ValidationError({"container": ["This container no longer exists."]})
+    if checks.is_excluded(container):
+        raise ValidationError({"container": [f"This container is excluded from updates (label {checks.EXCLUDE_LABEL})."]})
+    to_ref = _target_for(container, target)
+    run = UpdateRun.objects.create(
+        team_id=container.team_id, container=container, container_name=container.name, host_id=container.host_id,
+        from_ref=checks.container_ref(container), from_image_id=container.image_id, from_container_id=container.docker_id,
+        to_ref=to_ref, override=bool(override), automatic=automatic, created_by=user if user and user.is_authenticated else None,
+    )
+    params = {"run": run.pk, "health_seconds": health_seconds}
+    return _start(user, run, "update.run", params)
+
+
+def last_update(container: Container) -> UpdateRun | None:
+    return UpdateRun.objects.filter(container=container, kind=UpdateRun.Kind.UPDATE).exclude(status=UpdateRun.Status.PENDING).first()
+
+
+def request_rollback(user, run: UpdateRun) -> operations.Operation:
+    """Manual rollback of the container's last update: back to its previous image."""
+    if user is not None and not user_may(user, run.team_id, Action.OPERATE):
+        raise PermissionDenied("Your role in this team does not allow updates.")
+    container = run.container
+    errors = []
+    if run.kind != UpdateRun.Kind.UPDATE or run.status != UpdateRun.Status.SUCCEEDED:
+        errors.append("Only a succeeded update can be rolled back.")
+    elif container is None or container.is_removed or container.docker_id != run.to_container_id:
+        errors.append("The container changed since this update: it can no longer be rolled back from here.")
+    elif last_update(container) != run:
+        errors.append("Only the container's last update can be rolled back.")
+    if errors:
+        raise ValidationError({"run": errors})
+    rollback = UpdateRun.objects.create(
+        team_id=run.team_id, kind=UpdateRun.Kind.ROLLBACK, rollback_of=run, container=container, container_name=container.name,
+        host_id=run.host_id, from_ref=run.to_ref, from_image_id=run.to_image_id, from_container_id=container.docker_id,
+        to_ref=run.from_ref, to_image_id=run.from_image_id, created_by=user if user and user.is_authenticated else None,
+    )
+    return _start(user, rollback, "update.rollback", {"run": rollback.pk})
+
+
+def _start(user, run: UpdateRun, kind: str, params: dict) -> operations.Operation:
+    from .tasks import rollback_container, update_container
+
+    task = update_container if kind == "update.run" else rollback_container
+    op = operations.start(team=run.team, kind=kind, task=task, user=user, target_kind="container",
+                          target_id=run.container_id or "", target_name=run.container_name, params=params)
+    UpdateRun.objects.filter(pk=run.pk).update(operation=op)
+    record_action(kind, run.container, {"operation": op.pk, "run": run.pk, "from": run.from_ref, "to": run.to_ref,
+                                        "override": run.override, "automatic": run.automatic})
+    return op
+
+
+# --- the pipeline -------------------------------------------------------------------------------
+
+@dataclass
+class RunContext:
+    run: UpdateRun
+    container: Container
+    host: object
+    client: object
+    progress: object
+    health_seconds: float | None
+    labels: dict = field(default_factory=dict)
+    new_image_id: str = ""
+    new_container_id: str = ""
+    replaced: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"host {self.host.name}"
+
+    def step(self, name: str, detail: str = "") -> None:
+        self.run.steps.append({"step": name, "at": timezone.now().isoformat(), "detail": detail[:2000]})
+        UpdateRun.objects.filter(pk=self.run.pk).update(steps=self.run.steps)
+        self.progress.log(f"[{name}] {detail}" if detail else f"[{name}]")
+
+
+def backup_step_available() -> bool:
+    """The backups app (issue 9 step a) is not installed yet; when it is, its step goes first."""
+    from django.apps import apps
+
+    return apps.is_installed("apps.backups")
+
+
+def step_pre_hook(ctx: RunContext) -> None:
+    _hook(ctx, PRE_HOOK_LABEL, ctx.container.docker_id, "pre-hook")
+
+
+def _hook(ctx: RunContext, label: str, container_id: str, name: str) -> None:
+    command = ctx.labels.get(label)
+    if not command:
+        return
+    try:
+        code, output = run_in_container(ctx.client, container_id, command, where=ctx.where)
+    except EngineError as exc:
+        raise StepFailed(f"The {name} could not run: {exc}") from None
+    ctx.step(name, f"exit {code}: {output[-1000:]}")
+    if code != 0:
+        raise StepFailed(f"The {name} ({command!r}) exited with {code}")
+
+
+def step_pull(ctx: RunContext) -> None:
+    ref = ctx.run.to_ref
+    try:
+        auth = auth_config_for(ctx.run.team_id, ref)
+    except ValidationError as exc:
+        raise StepFailed(f"The registry credential cannot be used: {' '.join(exc.messages)}") from None
+    tracker = PullProgress()
+    try:
+        for message in engine_images.pull(ctx.client, ref, auth):
+            tracker.feed(message)
+        image = engine_images.inspect_image(ctx.client, ref)
+    except EngineError as exc:
+        raise StepFailed(f"Pulling {ref} failed: {exc}") from None
+    ctx.new_image_id = image["Id"]
+    UpdateRun.objects.filter(pk=ctx.run.pk).update(to_image_id=ctx.new_image_id)
+    ctx.step("pull", f"{ref} is {ctx.new_image_id[:19]}")
+    ctx.progress.progress(0.2)
+
+
+def step_scan_gate(ctx: RunContext) -> None:
+    from . import gate
+
+    if ctx.new_image_id == ctx.run.from_image_id:
+        ctx.step("scan", "same image as the running one: nothing to compare")
+        return
+    diff, reasons = gate.evaluate(ctx, scan_fn=_scan_now)
+    UpdateRun.objects.filter(pk=ctx.run.pk).update(vuln_diff=diff, gate=reasons)
+    ctx.run.vuln_diff, ctx.run.gate = diff, reasons
+    ctx.step("scan", f"{len(diff['added'])} findings added, {len(diff['removed'])} removed")
+    if reasons and not ctx.run.override:
+        raise GateBlocked("; ".join(reasons))
+    if reasons:
+        gate.record_override(ctx.run, reasons)
+        ctx.step("override", "an admin overrode: " + "; ".join(reasons))
+    ctx.progress.progress(0.4)
+
+
+def _scan_now(ctx: RunContext, image_id: str, image_ref: str):
+    """Scan one image on the run's host with the scans app (same parser, matching, policies)."""
+    from apps.containers.models import Image
+    from apps.scans.models import Scan
+    from apps.scans.services import perform_scan, repo_of
+
+    existing = Scan.objects.filter(team_id=ctx.run.team_id, image_digest=image_id, status=Scan.Status.SUCCEEDED).first()
+    if existing:
+        return existing
+    image = Image.objects.filter(host=ctx.host, docker_id=image_id).first()
+    scan = Scan.objects.create(team_id=ctx.run.team_id, host=ctx.host, image=image, image_ref=image_ref,
+                               image_digest=image_id, repo=repo_of(image_ref))
+    perform_scan(SimpleNamespace(params={"scan": scan.pk}), ctx.progress)  # perform_scan reads only params
+    scan.refresh_from_db()
+    return scan
+
+
+class _GateProgress:
+    """Recreate's progress with the "no restarts" rule: while it watches the new container
+    (the name now points at another id), a restart fails the gate and recreate rolls back."""
+
+    def __init__(self, ctx: RunContext, old_id: str):
+        self.ctx, self.old_id = ctx, old_id
+
+    def log(self, line: str) -> None:
+        self.ctx.progress.log(line)
+
+    def progress(self, fraction: float) -> None:
+        self.ctx.progress.progress(0.4 + 0.5 * fraction)
+
+    def check_cancel(self) -> None:
+        self.ctx.progress.check_cancel()
+        try:
+            data = engine.inspect_container(self.ctx.client, self.ctx.container.name, where=self.ctx.where)
+        except EngineObjectNotFound:
+            return  # between rename and create
+        if data["Id"] != self.old_id and (data.get("RestartCount") or 0) > 0:
+            raise RecreateFailed(f"the new container restarted {data['RestartCount']} time(s)")
+
+
+def step_replace(ctx: RunContext) -> None:
+    from . import compose_path
+
+    if compose_path.applies(ctx):
+        compose_path.replace(ctx)
+        return
+    result = recreate(ctx.host, ctx.container.docker_id, {"image": ctx.run.to_ref},
+                      progress=_GateProgress(ctx, ctx.container.docker_id), health_seconds=ctx.health_seconds)
+    if not result.ok:
+        raise StepFailed(f"The new container failed the health gate: {result.error.strip()}", rolled_back=result.rolled_back)
+    ctx.new_container_id, ctx.replaced = result.new_id, True
+    ctx.step("recreate", f"new container {result.new_id[:12]} passed the health gate")
+
+
+def step_dependants(ctx: RunContext) -> None:
+    for dep in dependants_of(ctx.container):
+        try:
+            engine.restart(ctx.client, dep.docker_id, 10, where=ctx.where)
+            ctx.step("dependant", f"restarted {dep.name}")
+        except EngineError as exc:
+            ctx.step("dependant", f"restarting {dep.name} failed: {exc}")
+
+
+def step_post_hook(ctx: RunContext) -> None:
+    try:
+        _hook(ctx, POST_HOOK_LABEL, ctx.new_container_id, "post-hook")
+    except StepFailed as exc:
+        ctx.progress.log(f"{exc}; rolling back to the previous image")
+        back = recreate(ctx.host, ctx.new_container_id, {"image": previous_image_ref(ctx.client, ctx.run)},
+                        progress=ctx.progress, health_seconds=ctx.health_seconds)
+        raise StepFailed(str(exc), rolled_back=back.ok) from None
+
+
+UPDATE_STEPS = (step_pre_hook, step_pull, step_scan_gate, step_replace, step_dependants, step_post_hook)
+
+
+def dependants_of(container: Container) -> list[Container]:
+    """Containers of the same Compose project whose depends_on names this service, by name."""
+    project, service = container.compose_project, container.compose_service
+    if not project or not service:
+        return []
+    rows = Container.objects.filter(host_id=container.host_id, compose_project=project).present().exclude(pk=container.pk)
+    out = []
+    for row in rows.order_by("name"):
+        depends = row.labels.get("com.docker.compose.depends_on", "")
+        if service in {part.split(":", 1)[0] for part in depends.split(",") if part}:
+            out.append(row)
+    return out
+
+
+def previous_image_ref(client, run: UpdateRun) -> str:
+    """The previous image, exactly: its tag if it still names it, else repo@digest, else its id."""
+    found = engine.inspect_image(client, run.from_ref)
+    if found and found["Id"] == run.from_image_id:
+        return run.from_ref
+    old = engine.inspect_image(client, run.from_image_id)
+    if old is None:
+        raise StepFailed(f"The previous image {run.from_image_id[:19]} is no longer on the host")
+    name = run.from_ref.split("@", 1)[0]
+    name = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    for digest in old.get("RepoDigests") or []:
+        if digest.split("@", 1)[0] == name:
+            return digest
+    return run.from_image_id
+
+
+# --- performing ---------------------------------------------------------------------------------
+
+def _context(op, progress) -> RunContext:
+    run = UpdateRun.objects.select_related("host", "container", "team").get(pk=op.params["run"])
+    container = run.container
+    if container is None:
+        raise UpdateFailed("The container is gone.")
+    health = op.params.get("health_seconds")
+    if health is None:
+        health = checks.policy_for(container).health_seconds
+    client = client_for(run.host, timeout=settings.IMAGE_PULL_TIMEOUT)
+    labels = {**((container.inspect.get("Config") or {}).get("Labels") or {}), **(container.labels or {})}
+    UpdateRun.objects.filter(pk=run.pk).update(status=UpdateRun.Status.RUNNING)
+    return RunContext(run, container, run.host, client, progress, health, labels)
+
+
+def perform_update(op, progress) -> dict:
+    ctx = _context(op, progress)
+    try:
+        if ctx.run.from_container_id != ctx.container.docker_id:
+            raise StepFailed("The container was replaced since the update was requested.")
+        ctx.step("start", f"{ctx.run.from_ref} -> {ctx.run.to_ref}" + ("" if backup_step_available() else " (no backup step: the backups app is not installed)"))
+        for step in UPDATE_STEPS:
+            progress.check_cancel()
+            step(ctx)
+    except GateBlocked as exc:
+        _finish(ctx, UpdateRun.Status.BLOCKED, f"Blocked by policy: {exc}")
+    except StepFailed as exc:
+        _finish(ctx, UpdateRun.Status.ROLLED_BACK if exc.rolled_back else UpdateRun.Status.FAILED, str(exc))
+    except EngineError as exc:
+        _finish(ctx, UpdateRun.Status.FAILED, str(exc))
+    else:
+        return _finish(ctx, UpdateRun.Status.SUCCEEDED, "")
+    finally:
+        ctx.client.close()
+
+
+def perform_rollback(op, progress) -> dict:
+    ctx = _context(op, progress)
+    try:
+        ref = previous_image_ref(ctx.client, ctx.run.rollback_of)
+        ctx.step("rollback", f"recreating with {ref}")
+        result = recreate(ctx.host, ctx.container.docker_id, {"image": ref}, progress=_GateProgress(ctx, ctx.container.docker_id),
+                          health_seconds=ctx.health_seconds)
+        if not result.ok:
+            raise StepFailed(f"The previous image failed the health gate: {result.error.strip()}", rolled_back=False)
+        ctx.new_container_id, ctx.replaced = result.new_id, True
+    except (StepFailed, EngineError) as exc:
+        _finish(ctx, UpdateRun.Status.FAILED, str(exc))
+    else:
+        return _finish(ctx, UpdateRun.Status.SUCCEEDED, "")
+    finally:
+        ctx.client.close()
+
+
+EVENTS = {
+    (UpdateRun.Kind.UPDATE, UpdateRun.Status.SUCCEEDED): ("update.completed", "info", "Updated {name}: {from_} -> {to}"),
+    (UpdateRun.Kind.UPDATE, UpdateRun.Status.ROLLED_BACK): ("update.rolled_back", "error", "Update of {name} to {to} failed and was rolled back: {error}"),
+    (UpdateRun.Kind.UPDATE, UpdateRun.Status.FAILED): ("update.failed", "error", "Update of {name} to {to} failed: {error}"),
+    (UpdateRun.Kind.UPDATE, UpdateRun.Status.BLOCKED): ("update.blocked", "warning", "Update of {name} to {to} was blocked: {error}"),
+    (UpdateRun.Kind.ROLLBACK, UpdateRun.Status.SUCCEEDED): ("update.rolled_back", "warning", "Rolled {name} back to {to} (manual)"),
+    (UpdateRun.Kind.ROLLBACK, UpdateRun.Status.FAILED): ("update.failed", "error", "Rolling {name} back to {to} failed: {error}"),
+}
+
+
+def _finish(ctx: RunContext, status: str, error: str) -> dict:
+    run, host = ctx.run, ctx.host
+    row = None
+    if ctx.new_container_id:
+        row = refresh_container_row(host, ctx.new_container_id)
+    old_row = refresh_container_row(host, run.from_container_id)
+    row = row if row is not None and not row.is_removed else old_row
+    with transaction.atomic():
+        UpdateRun.objects.filter(pk=run.pk).update(status=status, error=error[:10000], finished_at=timezone.now(),
+                                                   to_container_id=ctx.new_container_id if ctx.replaced else "",
+                                                   container=row or run.container)
+        if status == UpdateRun.Status.SUCCEEDED and run.kind == UpdateRun.Kind.UPDATE and row is not None:
+            UpdateCheck.objects.filter(container_id=run.container_id).delete()  # the old row's finding is void
+    kind, severity, text = EVENTS[(run.kind, status)]
+    summary = text.format(name=run.container_name, from_=run.from_ref, to=run.to_ref, error=error)
+    target = row or run.container
+    data = {"run": run.pk, "from": run.from_ref, "to": run.to_ref, "from_image": run.from_image_id, "to_image": ctx.new_image_id or run.to_image_id,
+            "status": status, "error": error, "automatic": run.automatic, "override": run.override,
+            "added_findings": len((run.vuln_diff or {}).get("added", [])), "gate": run.gate}
+    events.publish(kind, run.team_id, severity=severity, host=host,
+                   target=events.ref("container", target, run.container_name, target.labels if target else {}),
+                   summary=summary, url=_url(target), data=data)
+    record_action(kind, target, data)
+    if status != UpdateRun.Status.SUCCEEDED:
+        raise UpdateFailed(summary)
+    return {"run": run.pk, "status": status, "container": target.pk if target else None}
+
+
+def _url(row) -> str:
+    return reverse("containers:detail", args=[row.pk]) if row is not None else ""
+
+
+# --- automatic updates in windows, and the dry-run -------------------------------------------
+
+def plan(team, now=None) -> list[dict]:
+    """What an automatic run would do now for the team (dry-run; nothing changes)."""
+    window = in_window(team, now)
+    out = []
+    rows = UpdateCheck.objects.filter(team=team).select_related("container", "container__host").order_by("container__name")
+    for check in rows:
+        c = check.container
+        policy = checks.policy_for(c)
+        reason = ""
+        if check.status != UpdateCheck.Status.AVAILABLE:
+            continue
+        if c.is_removed:
+            reason = "the container is gone"
+        elif checks.is_excluded(c):
+            reason = "excluded by label"
+        elif policy.monitor_only:
+            reason = "monitor-only"
+        elif not policy.auto_update:
+            reason = "automatic updates are off for this container"
+        elif window is not True:
+            reason = "outside the team's update windows" if window is False else "the team has no update window"
+        out.append({"container": c.pk, "name": c.name, "host": c.host.name, "from": check.image_ref, "to": check.target_ref,
+                    "digest_update": check.digest_update, "newer_tag": check.newer_tag, "would_update": not reason, "reason": reason})
+    return out
+
+
+def run_windows(now=None) -> int:
+    """Beat: in each team's open window, update the containers whose policy asks for it."""
+    from apps.accounts.models import Team
+
+    started = 0
+    for team in Team.objects.filter(pk__in=UpdateWindow.objects.filter(enabled=True).values("team_id")):
+        for item in plan(team, now):
+            if not item["would_update"] or UpdateRun.objects.filter(container_id=item["container"], status__in=["pending", "running"]).exists():
+                continue
+            container = Container.objects.get(pk=item["container"])
+            try:
+                request_update(None, container, automatic=True)
+                started += 1
+            except ValidationError as exc:
+                logger.info("automatic update of %s skipped: %s", container.name, exc)
+    return started
+
+
+def wait_for(run_pk: int, timeout: float = 60) -> UpdateRun:
+    """Tests and bench: the run once it finished (the task may run in a worker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = UpdateRun.objects.get(pk=run_pk)
+        if run.finished_at or time.monotonic() > deadline:
+            return run
+        time.sleep(0.2)
