@@ -278,11 +278,13 @@ def build_manifest(job: Job) -> dict:
     }
 
 
-def perform_backup(op, progress) -> dict:
-    p = op.params
-    host = DockerHost.objects.select_related("team").get(pk=p["host"])
-    backup = Backup.objects.create(team=host.team, kind=p["backup_kind"], host=host, target_name=p["target"], operation=op,
-                                   encrypted=p["encrypt"], schedule_id=p.get("schedule"))
+def create_backup(host: DockerHost, kind: str, target_name: str, progress, *, params: dict | None = None,
+                  operation=None, schedule_id: int | None = None) -> Backup:
+    """Write one backup now, inside the caller's Operation (a backup job, or a step of another
+    app's job such as an update run). `params`: encrypt, include_volumes, commit."""
+    p = {"encrypt": False, "include_volumes": False, "commit": False, **(params or {})}
+    backup = Backup.objects.create(team=host.team, kind=kind, host=host, target_name=target_name, operation=operation,
+                                   encrypted=p["encrypt"], schedule_id=schedule_id)
     backup.folder = f"team-{host.team_id}/{backup.uuid}"
     key = keys.active_key(host.team) if p["encrypt"] else None
     backup.key_id = key.key_id if key else ""
@@ -305,6 +307,13 @@ def perform_backup(op, progress) -> dict:
     backup.status, backup.finished_at = Backup.Status.COMPLETED, timezone.now()
     backup.save()
     _publish("backup.completed", backup, f"Backed up {backup.kind} {backup.target_name} ({backup.size} bytes)")
+    return backup
+
+
+def perform_backup(op, progress) -> dict:
+    p = op.params
+    host = DockerHost.objects.select_related("team").get(pk=p["host"])
+    backup = create_backup(host, p["backup_kind"], p["target"], progress, params=p, operation=op, schedule_id=p.get("schedule"))
     if backup.schedule_id:
         from .retention import apply_retention
 

@@ -18,6 +18,7 @@ EXCLUDE_LABEL = "dockerforge.update.exclude"  # "true": never checked or updated
 MONITOR_LABEL = "dockerforge.update.monitor-only"  # "true": checked, never auto-updated
 PRE_HOOK_LABEL = "dockerforge.update.pre-hook"  # a shell command run in the old container first
 POST_HOOK_LABEL = "dockerforge.update.post-hook"  # a shell command run in the new container after
+BACKUP_VOLUMES_LABEL = "dockerforge.update.backup-volumes"  # "true": the pre-update backup includes volumes
 
 
 def validate_regex(value: str) -> None:

@@ -3,10 +3,9 @@ perform_update / perform_rollback do the work in the task.
 
 An update is a pipeline of step functions over one RunContext (UPDATE_STEPS):
 
-    pre_hook -> pull -> scan_gate -> replace -> post_hook
+    backup -> pre_hook -> pull -> scan_gate -> replace -> dependants -> post_hook
 
-`backup` (issue 9, step a) belongs first; the backups app is not on main yet, so the
-pipeline has no such step rather than one that pretends (see `backup_step_available`).
+`backup` writes a container backup through the backups app before anything changes.
 `replace` recreates the container through the containers app's shared recreate service
 (which stops, renames, creates, watches and rolls back by itself); the health gate adds
 "no restarts" through the progress hook recreate polls. A Compose service whose tag stays
@@ -44,7 +43,7 @@ from apps.engine.updates import run_in_container
 from apps.hosts.services import client_for
 
 from . import checks
-from .models import POST_HOOK_LABEL, PRE_HOOK_LABEL, UpdateCheck, UpdateRun, UpdateWindow
+from .models import BACKUP_VOLUMES_LABEL, POST_HOOK_LABEL, PRE_HOOK_LABEL, UpdateCheck, UpdateRun, UpdateWindow
 
 logger = logging.getLogger(__name__)
 
@@ -178,11 +177,19 @@ class RunContext:
         self.progress.log(f"[{name}] {detail}" if detail else f"[{name}]")
 
 
-def backup_step_available() -> bool:
-    """The backups app (issue 9 step a) is not installed yet; when it is, its step goes first."""
-    from django.apps import apps
+def step_backup(ctx: RunContext) -> None:
+    """(a) Back up the container's configuration before anything changes, so the previous
+    state can be restored even after a rollback that went wrong. Volumes are included when the
+    container carries the label `dockerforge.update.backup-volumes=true`."""
+    from apps.backups.services import create_backup
 
-    return apps.is_installed("apps.backups")
+    include_volumes = ctx.labels.get(BACKUP_VOLUMES_LABEL, "").lower() == "true"
+    try:
+        backup = create_backup(ctx.host, "container", ctx.container.name, ctx.progress,
+                               params={"include_volumes": include_volumes})
+    except Exception as exc:  # noqa: BLE001 - nothing has changed yet: stop here
+        raise StepFailed(f"Backup before the update failed: {exc}") from exc
+    ctx.step("backup", f"backup {backup.pk} ({backup.size} bytes{', with volumes' if include_volumes else ''})")
 
 
 def step_pre_hook(ctx: RunContext) -> None:
@@ -312,7 +319,7 @@ def step_post_hook(ctx: RunContext) -> None:
         raise StepFailed(str(exc), rolled_back=back.ok) from None
 
 
-UPDATE_STEPS = (step_pre_hook, step_pull, step_scan_gate, step_replace, step_dependants, step_post_hook)
+UPDATE_STEPS = (step_backup, step_pre_hook, step_pull, step_scan_gate, step_replace, step_dependants, step_post_hook)
 
 
 def dependants_of(container: Container) -> list[Container]:
@@ -366,7 +373,7 @@ def perform_update(op, progress) -> dict:
     try:
         if ctx.run.from_container_id != ctx.container.docker_id:
             raise StepFailed("The container was replaced since the update was requested.")
-        ctx.step("start", f"{ctx.run.from_ref} -> {ctx.run.to_ref}" + ("" if backup_step_available() else " (no backup step: the backups app is not installed)"))
+        ctx.step("start", f"{ctx.run.from_ref} -> {ctx.run.to_ref}")
         for step in UPDATE_STEPS:
             progress.check_cancel()
             step(ctx)

@@ -101,7 +101,13 @@ def test_update_that_passes_the_health_gate_keeps_the_config(pusher, run_contain
     assert _config(client, name) == before
     assert Event.objects.filter(kind="update.completed", payload__data__run=run.pk).exists()
     assert AuditEvent.objects.filter(name="update.completed").exists()
-    assert [s["step"] for s in run.steps][:3] == ["start", "pull", "scan"]
+    assert [s["step"] for s in run.steps][:4] == ["start", "backup", "pull", "scan"]
+    # (a) the container was backed up before anything changed, and the backup verifies.
+    from apps.backups.models import Backup
+    from apps.backups.services import check
+
+    backup = Backup.objects.get(kind="container", target_name=name, status="completed")
+    assert check(backup).ok
 
     # Manual rollback of that (last) update: back to the previous image, config still the same.
     with django_capture_on_commit_callbacks(execute=True):
