@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("apps.scans.api.urls")),
     path("", include("apps.containers.api.urls")),
     path("", include("apps.compose.api.urls")),
+    path("", include("apps.ai.api.urls")),
 ]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.containers",
     "apps.scans",
     "apps.compose",
+    "apps.ai",
     "apps.web",
 ]
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("security/", include("apps.scans.urls")),
     path("", include("apps.containers.urls")),
     path("stacks/", include("apps.compose.urls")),
+    path("ai/", include("apps.ai.urls")),
     path("", include("apps.web.urls")),
 ]
 

@@ -325,3 +325,18 @@ def make_stackfolder(team):
 def make_composetemplate(team):
     from apps.compose.models import ComposeTemplate
     return ComposeTemplate.objects.create(team=team, name=tag(team, "tpl"), compose_text="services: {}\n")
+
+
+# --- ai (provider settings, analyses)
+@factory("ai.aiprovidersettings")
+def make_aiprovidersettings(team):
+    from apps.ai.models import AIProviderSettings
+
+    return AIProviderSettings.objects.create(team=team, provider="offline", model=tag(team, "aimodel"))
+
+
+@factory("ai.analysis")
+def make_analysis(team):
+    from apps.ai.models import Analysis
+
+    return Analysis.objects.create(team=team, target_kind="container", target_name=tag(team, "analysis"))
