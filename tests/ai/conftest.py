@@ -64,3 +64,13 @@ def replay(engine, test_labels):
             ct.remove(force=True)
         except Exception:  # noqa: BLE001 - already gone
             pass
+
+
+@pytest.fixture
+def fake_llm(settings):
+    from .fake_llm import FakeLLM
+
+    settings.AI_PROVIDER_BACKOFF = 0.01  # retries wait milliseconds here
+    server = FakeLLM()
+    yield server
+    server.close()

@@ -11,7 +11,8 @@ from django.conf import settings
 
 # USD per million tokens (input, output). Unknown models cost 0 and say so in the result.
 PRICES: dict[str, tuple[Decimal, Decimal]] = {
-    "claude-opus-4-1": (Decimal("15"), Decimal("75")),
+    "claude-opus-4-6": (Decimal("5"), Decimal("25")),
+    "claude-sonnet-4-6": (Decimal("3"), Decimal("15")),
     "claude-sonnet-4-5": (Decimal("3"), Decimal("15")),
     "claude-haiku-4-5": (Decimal("1"), Decimal("5")),
     "gemini-2.5-pro": (Decimal("1.25"), Decimal("10")),

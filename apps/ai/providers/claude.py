@@ -9,7 +9,7 @@ from .base import Provider, ProviderError, Request, Result, http_error, with_ret
 
 class ClaudeProvider(Provider):
     name = "claude"
-    default_model = "claude-sonnet-4-5"
+    default_model = "claude-sonnet-4-6"
 
     def _client(self):
         import anthropic

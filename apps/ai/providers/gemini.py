@@ -35,8 +35,9 @@ class GeminiProvider(Provider):
 
     def complete(self, request: Request) -> Result:
         def call() -> Result:
+            client = self._client()  # keep a reference: the SDK closes its HTTP client when the Client is collected
             with _errors():
-                response = self._client().models.generate_content(**self._args(request))
+                response = client.models.generate_content(**self._args(request))
                 text = response.text or ""
             tokens_in, tokens_out = self._usage(response.usage_metadata)
             return Result(text=text, model=response.model_version or request.model, input_tokens=tokens_in, output_tokens=tokens_out)
@@ -46,8 +47,9 @@ class GeminiProvider(Provider):
     def stream(self, request: Request, on_text: Callable[[str], None]) -> Result:
         def call() -> Result:
             parts, usage, model = [], None, request.model
+            client = self._client()
             with _errors():
-                for chunk in self._client().models.generate_content_stream(**self._args(request)):
+                for chunk in client.models.generate_content_stream(**self._args(request)):
                     if chunk.text:
                         parts.append(chunk.text)
                         on_text(chunk.text)
