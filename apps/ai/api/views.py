@@ -12,8 +12,8 @@ from ..models import AIProviderSettings, Analysis
 from . import serializers as s
 
 
-def _target(request, model, pk, action: str):
-    obj = get_object_or_404(model.objects.for_user(request.user, Action.VIEW), pk=pk)
+def _target(request, queryset, pk, action: str):
+    obj = get_object_or_404(queryset.for_user(request.user, Action.VIEW), pk=pk)
     if not user_may(request.user, obj.team_id, action):
         raise exceptions.PermissionDenied("Your role in this team does not allow this action.")
     return obj
@@ -35,7 +35,7 @@ class AnalysisViewSet(TeamScopedReadOnlyViewSet):
         if body.validated_data.get("container"):
             container = _target(request, Container.objects.present(), body.validated_data["container"], action)
             return {"container": container}
-        return {"host": _target(request, DockerHost.objects, body.validated_data["host"], action)}
+        return {"host": _target(request, DockerHost.objects.all(), body.validated_data["host"], action)}
 
     @extend_schema(request=s.AnalysisCreateSerializer, responses={202: None})
     def create(self, request):
