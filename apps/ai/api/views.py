@@ -59,7 +59,6 @@ class AnalysisViewSet(TeamScopedReadOnlyViewSet):
 class AISettingsViewSet(TeamScopedViewSet):
     serializer_class = s.AISettingsSerializer
     queryset = AIProviderSettings.objects.all()
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_create(self, serializer):
         if AIProviderSettings.objects.filter(team=self.team).exists():
