@@ -26,7 +26,7 @@ def settings_panel(request, team):
         return None
     current = AIProviderSettings.objects.filter(team=team).first()
     return render_to_string("ai/_settings_panel.html", {
-        "form": AISettingsForm(instance=current), "current": current, "team": team,
+        "ai_form": AISettingsForm(instance=current), "current": current, "team": team,
     }, request=request)
 
 
