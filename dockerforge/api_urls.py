@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("apps.monitoring.api.urls")),
     path("", include("apps.backups.api.urls")),
     path("", include("apps.updates.api.urls")),
+    path("", include("apps.ai.api.urls")),
 ]

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.monitoring",
     "apps.backups",
     "apps.updates",
+    "apps.ai",
     "apps.web",
 ]
 

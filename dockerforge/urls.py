@@ -21,6 +21,7 @@ urlpatterns = [
     path("stacks/", include("apps.compose.urls")),
     path("backups/", include("apps.backups.urls")),
     path("updates/", include("apps.updates.urls")),
+    path("ai/", include("apps.ai.urls")),
     path("", include("apps.web.urls")),
 ]
 

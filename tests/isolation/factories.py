@@ -505,3 +505,18 @@ def make_updaterun(team):
 NON_OBJECT_ROUTES["version"] = (
     "installation-wide: DockerForge's version and release-feed verdict, no team data (tests/updates)"
 )
+
+
+# --- ai (provider settings, analyses)
+@factory("ai.aiprovidersettings")
+def make_aiprovidersettings(team):
+    from apps.ai.models import AIProviderSettings
+
+    return AIProviderSettings.objects.create(team=team, provider="offline", model=tag(team, "aimodel"))
+
+
+@factory("ai.analysis")
+def make_analysis(team):
+    from apps.ai.models import Analysis
+
+    return Analysis.objects.create(team=team, target_kind="container", target_name=tag(team, "analysis"))

@@ -1,0 +1,62 @@
+from rest_framework import serializers
+
+from ..models import AIProviderSettings, Analysis
+
+
+class AnalysisSerializer(serializers.ModelSerializer):
+    explanation = serializers.SerializerMethodField(help_text="The answer, with redacted values restored")
+    citations_ok = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Analysis
+        fields = ["id", "team", "target_kind", "container", "host", "target_name", "operation", "status", "findings", "evidence",
+                  "explanation", "citations", "invalid_citations", "citations_ok", "provider", "model", "prompt_version",
+                  "input_hash", "cached_from", "input_tokens", "output_tokens", "cost_usd", "error", "created_at"]
+        read_only_fields = fields
+
+    def get_explanation(self, obj) -> str:
+        return obj.restored_explanation()
+
+
+class AnalysisCreateSerializer(serializers.Serializer):
+    container = serializers.IntegerField(required=False, min_value=1)
+    host = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs):
+        if bool(attrs.get("container")) == bool(attrs.get("host")):
+            raise serializers.ValidationError({"non_field_errors": ["Give exactly one of container or host."]})
+        return attrs
+
+
+class AISettingsSerializer(serializers.ModelSerializer):
+    api_key = serializers.CharField(write_only=True, required=False, allow_blank=True, style={"input_type": "password"})
+    has_key = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AIProviderSettings
+        fields = ["id", "team", "provider", "model", "api_key", "has_key", "use_installation_key", "base_url", "updated_at"]
+        read_only_fields = ["id", "team", "has_key", "updated_at"]
+
+    def get_has_key(self, obj) -> bool:
+        return bool(obj.api_key)
+
+    def validate_provider(self, value):
+        from apps.core.registries import ai_providers
+
+        if value not in ai_providers:
+            raise serializers.ValidationError(f"Unknown provider; one of {', '.join(n for n, _ in ai_providers.items())}.")
+        return value
+
+    def validate_base_url(self, value):
+        from ..forms import AISettingsForm
+
+        form = AISettingsForm(data={"base_url": value})
+        form.is_valid()
+        if "base_url" in form.errors:
+            raise serializers.ValidationError(form.errors["base_url"])
+        return form.cleaned_data.get("base_url", "")
+
+    def update(self, instance, validated_data):
+        if validated_data.get("api_key", None) in ("", None):
+            validated_data.pop("api_key", None)  # an empty key keeps the current one
+        return super().update(instance, validated_data)

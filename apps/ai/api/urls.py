@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("analyses", views.AnalysisViewSet, basename="analysis")
+router.register("ai-settings", views.AISettingsViewSet, basename="ai-settings")
+
+urlpatterns = router.urls

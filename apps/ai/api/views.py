@@ -1,0 +1,66 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.core.api import TeamScopedReadOnlyViewSet, TeamScopedViewSet, accepted, user_may
+from apps.core.roles import Action
+
+from .. import services
+from ..models import AIProviderSettings, Analysis
+from . import serializers as s
+
+
+def _target(request, queryset, pk, action: str):
+    obj = get_object_or_404(queryset.for_user(request.user, Action.VIEW), pk=pk)
+    if not user_may(request.user, obj.team_id, action):
+        raise exceptions.PermissionDenied("Your role in this team does not allow this action.")
+    return obj
+
+
+class AnalysisViewSet(TeamScopedReadOnlyViewSet):
+    serializer_class = s.AnalysisSerializer
+    queryset = Analysis.objects.all()
+    filterset_fields = ["container", "host", "status", "provider", "target_kind"]
+    ordering_fields = ["created_at"]
+    action_roles = {"create": Action.OPERATE, "preview": Action.VIEW}
+
+    def _target_from_body(self, request, action: str):
+        from apps.containers.models import Container
+        from apps.hosts.models import DockerHost
+
+        body = s.AnalysisCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if body.validated_data.get("container"):
+            container = _target(request, Container.objects.present(), body.validated_data["container"], action)
+            return {"container": container}
+        return {"host": _target(request, DockerHost.objects.all(), body.validated_data["host"], action)}
+
+    @extend_schema(request=s.AnalysisCreateSerializer, responses={202: None})
+    def create(self, request):
+        """Analyse a container or a host (202 with the Operation; the analysis id in the body)."""
+        target = self._target_from_body(request, Action.OPERATE)
+        analysis = services.request_analysis(request.user, **target)
+        response = accepted(analysis.operation, request)
+        response.data["analysis"] = analysis.pk
+        return response
+
+    @extend_schema(request=s.AnalysisCreateSerializer, responses={200: None})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """Exactly what an analysis of this container would send to the provider (redacted)."""
+        target = self._target_from_body(request, Action.VIEW)
+        if "container" not in target:
+            raise exceptions.ValidationError({"container": ["Preview takes a container."]})
+        return Response(services.preview_container(target["container"]))
+
+
+class AISettingsViewSet(TeamScopedViewSet):
+    serializer_class = s.AISettingsSerializer
+    queryset = AIProviderSettings.objects.all()
+
+    def perform_create(self, serializer):
+        if AIProviderSettings.objects.filter(team=self.team).exists():
+            raise exceptions.ValidationError({"team": ["This team already has AI settings: PATCH them."]})
+        serializer.save(team=self.team)

@@ -1,0 +1,73 @@
+from django.conf import settings
+from django.db import models
+
+from apps.core.fields import EncryptedTextField
+from apps.core.models import TeamOwnedModel
+
+
+class AIProviderSettings(TeamOwnedModel):
+    """A team's provider, model and key. With no key of its own, the team uses the
+    installation's key only when it opted in; otherwise the offline provider answers."""
+
+    provider = models.CharField(max_length=50, default="offline", help_text="offline, claude, gemini, or a plugin's name")
+    model = models.CharField(max_length=100, blank=True, help_text="Empty: the provider's default model")
+    api_key = EncryptedTextField(blank=True)
+    use_installation_key = models.BooleanField(default=False, help_text="Use the installation's key when the team has none")
+    base_url = models.CharField(max_length=300, blank=True, help_text="Empty: the provider's public endpoint")
+
+    class Meta:
+        verbose_name = "AI provider settings"
+        verbose_name_plural = "AI provider settings"
+        constraints = [models.UniqueConstraint(fields=["team"], name="ai_settings_one_per_team")]
+
+    def __str__(self):
+        return f"AI settings of {self.team}: {self.provider}"
+
+
+class Analysis(TeamOwnedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    audited = False  # created by the analysis Operation (which is itself the record of who asked)
+
+    target_kind = models.CharField(max_length=20)  # "container" | "host"
+    container = models.ForeignKey("containers.Container", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    host = models.ForeignKey("hosts.DockerHost", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_name = models.CharField(max_length=300, blank=True)
+    operation = models.ForeignKey("activity.Operation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    findings = models.JSONField(default=list, blank=True)
+    evidence = models.JSONField(default=dict, blank=True, help_text="Evidence id -> item, redacted")
+    explanation = models.TextField(blank=True, help_text="The answer as the provider wrote it (redacted)")
+    redaction_map = EncryptedTextField(blank=True, help_text="Placeholders -> values (JSON), to restore the answer for display")
+    citations = models.JSONField(default=list, blank=True)
+    invalid_citations = models.JSONField(default=list, blank=True)
+    provider = models.CharField(max_length=50, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    prompt_version = models.CharField(max_length=20, blank=True)
+    input_hash = models.CharField(max_length=64, blank=True)
+    cache_key = models.CharField(max_length=64, blank=True, db_index=True)
+    cached_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    input_tokens = models.IntegerField(default=0)
+    output_tokens = models.IntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "analyses"
+
+    def __str__(self):
+        return f"Analysis of {self.target_name} ({self.status})"
+
+    @property
+    def citations_ok(self) -> bool:
+        return not self.invalid_citations
+
+    def restored_explanation(self) -> str:
+        from .redaction import Redactor
+
+        return Redactor.from_json(self.redaction_map).restore(self.explanation)

@@ -1,0 +1,10 @@
+from celery import shared_task
+
+from apps.activity.operations import OperationTask
+
+
+@shared_task(name="ai.run_analysis", bind=True, base=OperationTask, soft_time_limit=300, time_limit=330)
+def run_analysis(self, operation_id: int):
+    from .services import perform_analysis
+
+    return self.run_operation(operation_id, perform_analysis)

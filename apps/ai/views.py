@@ -1,0 +1,61 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.api import user_may
+from apps.core.roles import Action
+
+from . import services
+from .forms import AISettingsForm
+from .models import AIProviderSettings, Analysis
+
+
+@login_required
+def analysis_list(request):
+    analyses = Analysis.objects.for_user(request.user, Action.VIEW).select_related("container", "host")[:100]
+    return render(request, "ai/analysis_list.html", {"analyses": analyses})
+
+
+@login_required
+def analysis_detail(request, pk: int):
+    analysis = get_object_or_404(Analysis.objects.for_user(request.user, Action.VIEW), pk=pk)
+    return render(request, "ai/analysis_detail.html", {"analysis": analysis, "explanation": analysis.restored_explanation()})
+
+
+@login_required
+@require_POST
+def analyse_container(request, pk: int):
+    from apps.containers.models import Container
+
+    container = get_object_or_404(Container.objects.for_user(request.user, Action.VIEW).present(), pk=pk)
+    if not user_may(request.user, container.team_id, Action.OPERATE):
+        raise PermissionDenied
+    analysis = services.request_analysis(request.user, container=container)
+    return redirect("ai:analysis_detail", analysis.pk)
+
+
+@login_required
+def preview_container(request, pk: int):
+    from apps.containers.models import Container
+
+    container = get_object_or_404(Container.objects.for_user(request.user, Action.VIEW).present(), pk=pk)
+    return render(request, "ai/preview.html", {"container": container, "preview": services.preview_container(container)})
+
+
+@login_required
+@require_POST
+def save_settings(request):
+    team = getattr(request, "team", None)
+    if not team or not user_may(request.user, team.pk, Action.MANAGE):
+        raise PermissionDenied
+    current = AIProviderSettings.objects.filter(team=team).first()
+    form = AISettingsForm(request.POST, instance=current or AIProviderSettings(team=team))
+    if form.is_valid():
+        form.save()
+        messages.success(request, "AI provider settings saved.")
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    return redirect("accounts:team_settings")
