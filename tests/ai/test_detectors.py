@@ -5,8 +5,8 @@ import pytest
 from apps.ai.detectors import inspect as inspect_detector
 from apps.ai.detectors import logs as logs_detector
 from apps.ai.detectors.patterns import PATTERNS
-from apps.ai.providers.offline import write_analysis
 from apps.ai.findings import number_evidence, rank
+from apps.ai.providers.offline import write_analysis
 
 
 def test_at_least_40_patterns_across_the_categories():
