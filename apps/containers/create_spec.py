@@ -43,8 +43,19 @@ RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 BUILTIN_NETWORKS = ("bridge", "default", "host", "none")
 CHANGEABLE = (
     "image", "name", "command", "entrypoint", "env", "ports", "volumes", "networks",
-    "restart_policy", "memory", "cpus", "labels", "healthcheck",
+    "restart_policy", "memory", "cpus", "labels", "healthcheck", "privileged",
 )
+
+
+def parse_bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValidationError("Expected true or false.")
 
 
 @dataclass
@@ -353,6 +364,7 @@ def clean_changes(data: dict, *, may_bind: bool, existing_binds: tuple[str, ...]
         "cpus": parse_cpus,
         "labels": parse_labels,
         "healthcheck": parse_healthcheck,
+        "privileged": parse_bool,
     }
     cleaned = {}
     for key in CHANGEABLE:
@@ -362,6 +374,8 @@ def clean_changes(data: dict, *, may_bind: bool, existing_binds: tuple[str, ...]
             cleaned[key] = parsers[key](data[key])
         except ValidationError as exc:
             errors[key] = exc.messages
+    if cleaned.get("privileged") and not may_bind:
+        errors["privileged"] = ["Privileged containers (root on the host) are for team admins."]
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -426,6 +440,8 @@ def apply_changes(plan: CreatePlan, cleaned: dict) -> CreatePlan:
             host["MemorySwap"] = 0  # the old swap limit would now be below the memory limit
     if "cpus" in cleaned:
         host["NanoCpus"] = int(cleaned["cpus"] * 1e9)
+    if "privileged" in cleaned:
+        host["Privileged"] = cleaned["privileged"]
     if "healthcheck" in cleaned:
         if cleaned["healthcheck"]:
             body["Healthcheck"] = cleaned["healthcheck"]

@@ -26,6 +26,7 @@ class ContainerSpecForm(forms.Form):
     memory = forms.CharField(label="Memory limit", max_length=30, required=False, help_text="e.g. 256m or 1g. Empty: no limit.")
     cpus = forms.CharField(label="CPU limit", max_length=30, required=False, help_text="CPUs, e.g. 0.5 or 2. Empty: no limit.")
     labels = forms.CharField(max_length=MAX, required=False, widget=forms.Textarea(TEXT), help_text="KEY=VALUE, one a line.")
+    privileged = forms.BooleanField(required=False, help_text="Full access to the host (team admins only).")
 
     spec_fields = create_spec.CHANGEABLE
 
@@ -45,6 +46,9 @@ class ContainerSpecForm(forms.Form):
 
 class ContainerCreateForm(ContainerSpecForm):
     host = forms.ModelChoiceField(queryset=DockerHost.objects.none(), help_text="The Docker host to run it on.")
+    override_policy = forms.BooleanField(
+        label="Override blocking policies", required=False, help_text="Team admins only; the override is audited."
+    )
 
     field_order = ["host", "image", "name"]
 

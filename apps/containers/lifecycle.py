@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.activity import operations
-from apps.activity.audit import record_action
+from apps.activity.audit import record, record_action
 from apps.core import checks, events
 from apps.core.api import user_may
 from apps.core.roles import Action
@@ -150,12 +150,23 @@ def may_bind(user, team_id: int) -> bool:
     return user_may(user, team_id, Action.MANAGE)
 
 
-def run_create_checks(team, spec: dict) -> list[str]:
-    """core.checks "container.create": blocks raise a ValidationError; warnings are returned."""
+def run_create_checks(team, spec: dict, *, user=None, override: bool = False) -> list[str]:
+    """core.checks "container.create": blocks raise a ValidationError, unless a team admin
+    overrides them (audited as "policy_override"); warnings are returned."""
     results = checks.run("container.create", team, spec)
-    blocking = [f"{r.reason}" + (f" ({r.source})" if r.source else "") for r in checks.blocking(results)]
-    if blocking:
-        raise ValidationError({"checks": [f"Blocked by a policy: {reason}" for reason in blocking]})
+    blocks = checks.blocking(results)
+    reasons = [f"{r.reason}" + (f" ({r.source})" if r.source else "") for r in blocks]
+    if blocks and override:
+        if user is None or not user_may(user, team.pk, Action.MANAGE):
+            raise PermissionDenied("Only team admins may override a policy.")
+        record(
+            "action", None, name="policy_override", team_id=team.pk, object_type="containers.container",
+            object_repr=str(spec.get("name") or spec.get("image") or "container"),
+            after={"overridden": reasons, "spec": {k: spec.get(k) for k in ("image", "name", "privileged")}},
+        )
+        return [f"Overridden: {reason}" for reason in reasons] + [r.reason for r in results if not r.blocks]
+    if blocks:
+        raise ValidationError({"checks": [f"Blocked by a policy: {reason}" for reason in reasons]})
     return [r.reason for r in results if not r.blocks]
 
 
@@ -236,14 +247,15 @@ def request_rename(user, container, **opts):
     return request_action(user, container, "rename", **opts)
 
 
-def request_create(user, host: DockerHost, data: dict, *, start: bool = True):
-    """Create (and by default start) a container from friendly input on `host`."""
+def request_create(user, host: DockerHost, data: dict, *, start: bool = True, override_policy: bool = False):
+    """Create (and by default start) a container from friendly input on `host`. A team admin
+    may override blocking policies (`override_policy`); the override is audited."""
     from .tasks_lifecycle import create_container
 
     authorize(user, host.team_id)
     cleaned = create_spec.clean_changes(data, may_bind=may_bind(user, host.team_id), require_image=True)
     plan = create_spec.plan_for_create(cleaned)
-    warnings = run_create_checks(host.team, {"host": host.pk, **cleaned, "body": plan.body})
+    warnings = run_create_checks(host.team, {"host": host.pk, **cleaned, "body": plan.body}, user=user, override=override_policy)
     return operations.start(
         team=host.team, kind="container.create", task=create_container, user=user, target_kind="host",
         target_id=host.pk, target_name=cleaned.get("name") or cleaned["image"],

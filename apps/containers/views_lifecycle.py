@@ -99,7 +99,9 @@ def container_create(request):
     form = ContainerCreateForm(request.POST or None, user=request.user, team=request.team, initial={"restart_policy": "no"})
     if request.method == "POST" and form.is_valid():
         try:
-            op = lifecycle.request_create(request.user, form.cleaned_data["host"], form.spec_data())
+            op = lifecycle.request_create(
+                request.user, form.cleaned_data["host"], form.spec_data(), override_policy=form.cleaned_data.get("override_policy", False)
+            )
         except ValidationError as exc:
             form.add_spec_errors(exc)
         else:

@@ -187,4 +187,7 @@ class ContainerLifecycleMixin:
         if not user_may(user, host.team_id, Action.OPERATE):
             raise exceptions.PermissionDenied("Your role in this team does not allow creating containers.")
         start = body.pop("start", True)
-        return accepted(lifecycle.request_create(user, host, body, start=start not in (False, "false", "0")), request)
+        override = body.pop("override_policy", False) in (True, "true", "1")
+        return accepted(
+            lifecycle.request_create(user, host, body, start=start not in (False, "false", "0"), override_policy=override), request
+        )

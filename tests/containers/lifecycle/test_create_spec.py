@@ -78,7 +78,8 @@ def test_full_spec_becomes_a_create_body():
         ({"cpus": "fast"}, "cpus", "as a number"),
         ({"command": "sh -c 'unterminated"}, "command", "Cannot split"),
         ({"healthcheck": {"interval": 1}}, "healthcheck", "needs a test command"),
-        ({"privileged": True}, "privileged", "Unknown field"),
+        ({"privileged": True}, "privileged", "for team admins"),
+        ({"privileged": "maybe"}, "privileged", "Expected true or false"),
         ({"env": "A=" + "x" * 200_000}, "env", "Too long"),
     ],
 )
