@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.activity",
     "apps.hosts",
     "apps.containers",
+    "apps.notifications",
     "apps.web",
 ]
 
@@ -254,4 +255,5 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "activity-prune": {"task": "activity.prune", "schedule": 3600.0},
     "hosts-sweep": {"task": "hosts.sweep", "schedule": float(HOST_SWEEP_INTERVAL)},
+    "notifications-tick": {"task": "notifications.tick", "schedule": env_float("DOCKERFORGE_NOTIFICATIONS_TICK_SECONDS", 10.0)},
 }
