@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.activity.api.urls")),
     path("", include("apps.hosts.api.urls")),
+    path("", include("apps.notifications.api.urls")),
 ]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("activity/", include("apps.activity.urls")),
     path("hosts/", include("apps.hosts.urls")),
+    path("notifications/", include("apps.notifications.urls")),
     path("", include("apps.web.urls")),
 ]
 

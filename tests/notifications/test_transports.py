@@ -138,8 +138,9 @@ def test_404_is_one_attempt_and_a_visible_channel_error(team, make_channel, rece
 def test_429_with_retry_after_waits_as_told(team, make_channel, receiver):
     channel = make_channel(team, "webhook", url=receiver.url())
     receiver.answer((429, {"Retry-After": "42"}, "slow down"))
+    queued = _queued(team, channel)
     now = timezone.now()
-    delivery = services.deliver(_queued(team, channel).pk, now)
+    delivery = services.deliver(queued.pk, now)
     assert delivery.status == Delivery.Status.RETRYING
     assert delivery.next_attempt_at == now + timedelta(seconds=42)
     assert services.deliver(delivery.pk, now + timedelta(seconds=41)) is None
