@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import smtplib
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -370,7 +369,7 @@ class EmailChannel(ChannelType):
             raise TransportError(f"SMTP error {exc.smtp_code}", permanent=exc.smtp_code >= 500, code=exc.smtp_code) from None
         except ssl.SSLError as exc:
             raise TransportError(f"TLS with the SMTP server failed: {exc.reason or exc.__class__.__name__}", permanent=True) from None
-        except (smtplib.SMTPException, socket.timeout, OSError) as exc:
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise TransportError(f"SMTP connection failed: {exc.__class__.__name__}: {exc}") from None
         return SendResult(250)
 

@@ -1,10 +1,9 @@
 """Alertmanager semantics from the persistent notification log, rate limits and folding,
 routing per event family, quiet hours and digests."""
 
+import time as time_module
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-import time as time_module
 
 import pytest
 from django.utils import timezone
