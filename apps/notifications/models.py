@@ -249,4 +249,4 @@ class DeliveryAttempt(models.Model):
         ordering = ["delivery", "number"]
 
     def __str__(self):
-        return f"attempt {self.number} of delivery #{self.delivery_id}: {self.status}"
+        return f"{self.delivery.subject} · attempt {self.number} ({self.status})"

@@ -64,8 +64,7 @@ def channel_create(request):
             # Shown once, like an API token: the receiver needs it to verify signatures.
             messages.info(request, f"Signing secret (shown once, keep it for your receiver): {channel.signing_secret}")
         return redirect("notifications:channel_detail", pk=channel.pk)
-    return render(request, "notifications/channel_form.html", {"nav": "notifications", "form": form, "channel": None},
-                  status=400 if form.errors else 200)
+    return render(request, "notifications/channel_form.html", {"nav": "notifications", "form": form, "channel": None})
 
 
 @login_required
@@ -77,8 +76,7 @@ def channel_edit(request, pk):
         form.save()
         messages.success(request, f"Channel {channel.name} saved.")
         return redirect("notifications:channel_detail", pk=channel.pk)
-    return render(request, "notifications/channel_form.html", {"nav": "notifications", "form": form, "channel": channel},
-                  status=400 if form.errors else 200)
+    return render(request, "notifications/channel_form.html", {"nav": "notifications", "form": form, "channel": channel})
 
 
 @login_required
@@ -140,8 +138,7 @@ def route_create(request):
         route = form.save()
         messages.success(request, f"Route {route.name} added.")
         return redirect("notifications:route_list")
-    return render(request, "notifications/route_form.html", {"nav": "notifications", "form": form, "route": None},
-                  status=400 if form.errors else 200)
+    return render(request, "notifications/route_form.html", {"nav": "notifications", "form": form, "route": None})
 
 
 @login_required
@@ -153,8 +150,7 @@ def route_edit(request, pk):
         form.save()
         messages.success(request, f"Route {route.name} saved.")
         return redirect("notifications:route_list")
-    return render(request, "notifications/route_form.html", {"nav": "notifications", "form": form, "route": route},
-                  status=400 if form.errors else 200)
+    return render(request, "notifications/route_form.html", {"nav": "notifications", "form": form, "route": route})
 
 
 @login_required
