@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.pop("REDIS_URL", None)
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # not one log line per in-process task
 from _setup import django_setup  # noqa: E402
 
 django_setup()

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -102,14 +102,15 @@ def _queue_flushes(pairs: list[tuple[int, float]]) -> None:
 def _group_for(route: Route, channel: Channel, envelope: dict) -> NotificationGroup:
     digest = routing.in_digest(route, envelope)
     key, labels = routing.group_key(route, envelope, digest)
-    try:
-        with transaction.atomic():
-            group, _ = NotificationGroup.objects.get_or_create(
-                route=route, channel=channel, key=key,
-                defaults={"team_id": route.team_id, "labels": labels, "digest": digest},
-            )
-    except IntegrityError:  # another worker created it between our read and insert
-        group = NotificationGroup.objects.get(route=route, channel=channel, key=key)
+    lookup = NotificationGroup.objects.filter(route=route, channel=channel, key=key)
+    group = lookup.first()
+    if group is None:
+        # INSERT ... ON CONFLICT DO NOTHING: a worker racing us to create it is fine.
+        NotificationGroup.objects.bulk_create(
+            [NotificationGroup(team_id=route.team_id, route=route, channel=channel, key=key, labels=labels, digest=digest)],
+            ignore_conflicts=True,
+        )
+        group = lookup.get()
     return group
 
 
@@ -117,13 +118,13 @@ def _add_item(route, channel, envelope, status, now) -> tuple[int, float] | None
     group = _group_for(route, channel, envelope)
     fp = routing.fingerprint(envelope)
     values = {"status": status, "severity": envelope.get("severity", "info"), "envelope": envelope, "updated_at": now}
-    updated = NotificationItem.objects.filter(group=group, fingerprint=fp).update(count=F("count") + 1, **values)
-    if not updated:
-        try:
-            with transaction.atomic():
-                NotificationItem.objects.create(group=group, fingerprint=fp, first_at=now, **values)
-        except IntegrityError:
-            NotificationItem.objects.filter(group=group, fingerprint=fp).update(count=F("count") + 1, **values)
+    same = NotificationItem.objects.filter(group=group, fingerprint=fp)
+    # An alert firing again updates its row (deduplication); a one-off event is a new row.
+    # (Losing one count to a worker racing on the same alert is harmless; the row is there.)
+    if status == Status.EVENT or not same.update(count=F("count") + 1, **values):
+        NotificationItem.objects.bulk_create(
+            [NotificationItem(group=group, fingerprint=fp, first_at=now, **values)], ignore_conflicts=True
+        )
     return _schedule(group, route, now)
 
 
@@ -203,9 +204,10 @@ def flush_group(group_id: int, now: datetime | None = None) -> Delivery | None:
         return None
     try:
         with transaction.atomic():
-            delivery = _flush_claimed(group, now)
-    finally:
+            delivery = _flush_claimed(group, now)  # releases the claim in its last UPDATE
+    except BaseException:
         NotificationGroup.objects.filter(pk=group.pk, claimed_by=HOLDER).update(claimed_until=None, claimed_by="")
+        raise
     if delivery is not None:
         transaction.on_commit(lambda: _queue_delivery(delivery.pk))
     return delivery
@@ -226,7 +228,7 @@ def _flush_claimed(group: NotificationGroup, now: datetime) -> Delivery | None:
         severity = max((i.severity for i in changed or firing), key=severity_rank)
         until = quiet_until(route, severity, now)
         if until is not None:
-            NotificationGroup.objects.filter(pk=group.pk).update(next_flush_at=until)
+            NotificationGroup.objects.filter(pk=group.pk).update(next_flush_at=until, claimed_until=None, claimed_by="")
             return None
         delivery = _create_delivery(group, route, firing, changed)
         group.last_notified_at = now
@@ -234,6 +236,7 @@ def _flush_claimed(group: NotificationGroup, now: datetime) -> Delivery | None:
     group.items.filter(status__in=(Status.RESOLVED, Status.EVENT), notified_status=F("status")).delete()
     NotificationGroup.objects.filter(pk=group.pk).update(
         last_flushed_at=now, last_notified_at=group.last_notified_at, next_flush_at=_next_due(group, now, interval, repeat),
+        claimed_until=None, claimed_by="",
     )
     return delivery
 
@@ -256,10 +259,10 @@ def _mark_notified(items: list[NotificationItem], now: datetime) -> None:
 
 
 def _next_due(group: NotificationGroup, now: datetime, interval: int, repeat: int) -> datetime | None:
-    pending = group.items.exclude(status=F("notified_status"))
-    if pending.exists():
+    remaining = list(group.items.values_list("status", "notified_status"))
+    if any(status != notified for status, notified in remaining):
         return now + timedelta(seconds=interval)
-    if group.items.filter(status=Status.FIRING).exists() and group.last_notified_at:
+    if any(status == Status.FIRING for status, _ in remaining) and group.last_notified_at:
         return group.last_notified_at + timedelta(seconds=repeat)
     return None
 
