@@ -399,11 +399,8 @@ def flush_due(now: datetime | None = None, limit: int = 500) -> list[Delivery]:
 
 def _reschedule_orphans(now: datetime) -> None:
     """Groups holding un-notified items but no due time (a flush raced an event): due now."""
-    orphans = NotificationGroup.objects.filter(next_flush_at__isnull=True, items__isnull=False).exclude(
-        items__status=F("items__notified_status")
-    ).values_list("pk", flat=True).distinct()
-    pending = NotificationItem.objects.filter(group__in=list(orphans[:500])).exclude(status=F("notified_status"))
-    group_ids = set(pending.values_list("group_id", flat=True))
+    pending = NotificationItem.objects.filter(group__next_flush_at__isnull=True).exclude(status=F("notified_status"))
+    group_ids = set(pending.values_list("group_id", flat=True).distinct()[:500])
     if group_ids:
         NotificationGroup.objects.filter(pk__in=group_ids, next_flush_at__isnull=True).update(next_flush_at=now)
 

@@ -232,3 +232,14 @@ def test_pending_alerts_are_not_notified(team, make_channel, make_route, publish
     make_route(team, [channel])
     publish("alert.pending", team, severity="warning", host=WEB1, summary="p", data=alert_data("p", status="pending"))
     assert not NotificationItem.objects.exists()
+
+
+def test_the_tick_reschedules_a_group_whose_due_time_was_lost(team, make_channel, make_route, publish):
+    """A flush that raced an event can leave an un-notified item with no due time: the
+    periodic tick finds it in the log and notifies."""
+    channel = make_channel(team, url="http://127.0.0.1:1/a")
+    make_route(team, [channel], group_wait=600)
+    publish("host.down", team, severity="error", host=WEB1, summary="down")
+    NotificationGroup.objects.update(next_flush_at=None)
+    [delivery] = services.flush_due(timezone.now())
+    assert delivery.message["notifications"][0]["events"][0]["summary"] == "down"
