@@ -6,5 +6,8 @@ urlpatterns = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.activity.api.urls")),
     path("", include("apps.hosts.api.urls")),
+    path("", include("apps.scans.api.urls")),
+    path("", include("apps.containers.api.urls")),
+    path("", include("apps.compose.api.urls")),
     path("", include("apps.notifications.api.urls")),
 ]

@@ -3,8 +3,10 @@
 from django.urls import path
 
 from apps.activity import consumers as activity_consumers
+from apps.containers import consumers as containers_consumers
 
 websocket_urlpatterns = [
     path("ws/events/", activity_consumers.TeamEventsConsumer.as_asgi(), name="ws-events"),
     path("ws/operations/<int:pk>/", activity_consumers.OperationConsumer.as_asgi(), name="ws-operation"),
+    *containers_consumers.websocket_urlpatterns,
 ]

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "apps.activity",
     "apps.hosts",
     "apps.containers",
+    "apps.scans",
+    "apps.compose",
     "apps.notifications",
     "apps.web",
 ]
@@ -217,6 +219,36 @@ ENGINE_POOL_SIZE = env_int("DOCKERFORGE_ENGINE_POOL_SIZE", 16)
 ENGINE_API_VERSION = env_str("DOCKERFORGE_ENGINE_API_VERSION", "1.41")
 HOST_SWEEP_INTERVAL = env_int("DOCKERFORGE_HOST_SWEEP_INTERVAL", 30)
 HOST_LEASE_SECONDS = env_int("DOCKERFORGE_HOST_LEASE_SECONDS", 60)
+# Events listener (containers): lease renewal/watchdog tick and reconnect backoff (seconds);
+# periodic full mirror sync (beat) as a safety net behind the listener.
+LISTENER_TICK_SECONDS = env_float("DOCKERFORGE_LISTENER_TICK", 10.0)
+LISTENER_BACKOFF_MIN = env_float("DOCKERFORGE_LISTENER_BACKOFF_MIN", 1.0)
+LISTENER_BACKOFF_MAX = env_float("DOCKERFORGE_LISTENER_BACKOFF_MAX", 60.0)
+MIRROR_SYNC_INTERVAL = env_int("DOCKERFORGE_MIRROR_SYNC_INTERVAL", 300)
+
+# --- Scans: a vulnerability database older than this shows as stale on every report.
+SCANS_DB_STALE_DAYS = env_int("DOCKERFORGE_SCANS_DB_STALE_DAYS", 7)
+SCANS_RESCAN_INTERVAL = env_int("DOCKERFORGE_SCANS_RESCAN_INTERVAL", 86400)
+SCANS_ENGINE_TIMEOUT = env_float("DOCKERFORGE_SCANS_ENGINE_TIMEOUT", 300.0)
+
+# --- Images, volumes and helper containers (containers app)
+INTERACTIVE_ENGINE_TIMEOUT = env_float("DOCKERFORGE_INTERACTIVE_ENGINE_TIMEOUT", 15.0)  # reads a person waits for
+IMAGE_PULL_TIMEOUT = env_float("DOCKERFORGE_IMAGE_PULL_TIMEOUT", 300.0)  # longest silence in a pull/build stream
+BUILD_CONTEXT_DIR = env_str("DOCKERFORGE_BUILD_CONTEXT_DIR", str(VAR_DIR / "build-contexts"))  # shared by web and worker
+BUILD_CONTEXT_MAX_BYTES = env_int("DOCKERFORGE_BUILD_CONTEXT_MAX_BYTES", 100 * 1024 * 1024)
+# The helper image (volume browse, backups): built on the server's own engine from a static
+# busybox when missing, and provisioned to hosts that lack it (docker save | docker load).
+HELPER_IMAGE = env_str("DOCKERFORGE_HELPER_IMAGE", "dockerforge/helper:1")
+HELPER_IMAGE_ARCHIVE = env_str("DOCKERFORGE_HELPER_IMAGE_ARCHIVE")  # a `docker save` tar to load from
+HELPER_BUSYBOX = env_str("DOCKERFORGE_HELPER_BUSYBOX", "/bin/busybox")  # a static busybox binary
+LOCAL_ENGINE_URL = env_str("DOCKERFORGE_LOCAL_ENGINE_URL", "unix:///var/run/docker.sock")  # the server's own engine
+VOLUME_DOWNLOAD_MAX_BYTES = env_int("DOCKERFORGE_VOLUME_DOWNLOAD_MAX_BYTES", 20 * 1024 * 1024)
+VOLUME_LIST_MAX_ENTRIES = env_int("DOCKERFORGE_VOLUME_LIST_MAX_ENTRIES", 2000)
+# Recreate (edit, updates): how long a new container must keep running (and end healthy,
+# when it has a health check) before the old one is removed; a check still "starting"
+# gets the grace on top.
+RECREATE_HEALTH_SECONDS = env_float("DOCKERFORGE_RECREATE_HEALTH_SECONDS", 10.0)
+RECREATE_HEALTH_GRACE_SECONDS = env_float("DOCKERFORGE_RECREATE_HEALTH_GRACE_SECONDS", 120.0)
 
 # --- Retention (days)
 EVENT_RETENTION_DAYS = env_int("DOCKERFORGE_EVENT_RETENTION_DAYS", 30)
@@ -252,8 +284,17 @@ LOGGING = {
     "loggers": {"paramiko": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
 
+# --- Compose stacks: where stacks created in the portal live, which CLI runs them.
+COMPOSE_STACKS_DIR = Path(env_str("DOCKERFORGE_STACKS_DIR", str(BASE_DIR / "var" / "stacks")))
+COMPOSE_CLI = env_str("DOCKERFORGE_COMPOSE_CLI", "auto")  # "auto", "docker compose" or a docker-compose path
+COMPOSE_TIMEOUT = env_int("DOCKERFORGE_COMPOSE_TIMEOUT", 600)
+COMPOSE_REGISTRY_CHECK = env_bool("DOCKERFORGE_COMPOSE_REGISTRY_CHECK", True)
+
 CELERY_BEAT_SCHEDULE = {
     "activity-prune": {"task": "activity.prune", "schedule": 3600.0},
     "hosts-sweep": {"task": "hosts.sweep", "schedule": float(HOST_SWEEP_INTERVAL)},
+    "scans-rescan": {"task": "scans.rescan_all", "schedule": float(SCANS_RESCAN_INTERVAL)},
+    "containers-sync": {"task": "containers.sync_all", "schedule": float(MIRROR_SYNC_INTERVAL)},
+    "compose-discover": {"task": "compose.discover_all", "schedule": 300.0},
     "notifications-tick": {"task": "notifications.tick", "schedule": env_float("DOCKERFORGE_NOTIFICATIONS_TICK_SECONDS", 10.0)},
 }

@@ -15,6 +15,9 @@ urlpatterns = [
     path("activity/", include("apps.activity.urls")),
     path("hosts/", include("apps.hosts.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    path("security/", include("apps.scans.urls")),
+    path("", include("apps.containers.urls")),
+    path("stacks/", include("apps.compose.urls")),
     path("", include("apps.web.urls")),
 ]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: daphne (HTTP + WebSockets), a Celery worker and Celery beat under honcho.
+# `make run`: daphne (HTTP + WebSockets), the events listener, a Celery worker and Celery beat under honcho.
 # With REDIS_URL unset, a private redis-server is started on a socket under var/ when one is
 # installed; with no Redis at all the portal still starts, degraded (tasks run in-process).
 set -euo pipefail
@@ -22,6 +22,8 @@ if [ -z "${REDIS_URL:-}" ]; then
   fi
 fi
 echo "web: $BIN/daphne -b $BIND -p $PORT dockerforge.asgi:application" >> "$PROCFILE"
+# The Docker events listener needs only the database (leases make extra copies harmless).
+echo "listener: $BIN/python manage.py run_listeners" >> "$PROCFILE"
 if [ -n "${REDIS_URL:-}" ]; then
   echo "worker: $BIN/celery -A dockerforge worker -l info --concurrency ${WORKER_CONCURRENCY:-2}" >> "$PROCFILE"
   echo "beat: $BIN/celery -A dockerforge beat -l info" >> "$PROCFILE"

@@ -4,7 +4,7 @@ live in the queryset (404 across teams) and in one role check (403 before valida
 import logging
 
 from django.http import Http404
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.response import Response
 
 from . import actor as actor_ctx
@@ -88,6 +88,25 @@ class TeamScopedGenericViewSet(ActorAPIMixin, viewsets.GenericViewSet):
         for part in self.team_path.split("__"):
             target = getattr(target, part)
         return target.pk
+
+    def check_permissions(self, request):
+        """Before any handler runs, for a list-level change (create, pull, import, ...): a role
+        the user holds in no team is a 403, and a `team` the user is not in is a 404, so a
+        validation error never comes first."""
+        super().check_permissions(request)
+        if self.detail or request.method in permissions.SAFE_METHODS or request.user.is_superuser:
+            return
+        action = self.required_action()
+        if not team_ids_for(request.user, action).exists():
+            raise exceptions.PermissionDenied("Your role does not allow this action in any of your teams.")
+        raw = request.query_params.get("team")
+        if raw is None:
+            try:
+                raw = request.data.get("team") if hasattr(request.data, "get") else None
+            except (exceptions.ParseError, exceptions.UnsupportedMediaType):
+                return  # the handler reports the body error
+        if raw not in (None, "") and not (str(raw).isdigit() and team_ids_for(request.user, Action.VIEW).filter(team_id=int(raw)).exists()):
+            raise Http404("No such team.")
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)

@@ -94,3 +94,6 @@ metric_collectors = Registry("metric_collectors")
 notification_channels = Registry("notification_channels")
 ai_providers = Registry("ai_providers")
 audit_checks = Registry("audit_checks")
+# Work the hosts app's "sync" runs after the connection test: name -> fn(host, progress) -> dict
+# (the containers mirror registers here; hosts cannot import containers).
+host_sync_hooks = Registry("host_sync_hooks")

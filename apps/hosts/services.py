@@ -182,7 +182,12 @@ def perform_sync(op, progress) -> dict:
     progress.log("Engine answered: Docker " + result.info["version"] if result.ok else f"Failed: {result.error}")
     if not result.ok:
         raise RuntimeError(result.error)
-    return result.as_dict()
+    out = result.as_dict()
+    from apps.core.registries import host_sync_hooks
+
+    for name, hook in host_sync_hooks.items():  # e.g. the containers mirror
+        out[name] = hook(host, progress)
+    return out
 
 
 # --- leases and the sweep ------------------------------------------------------------------

@@ -22,12 +22,12 @@ def test_compose_stack_validates_with_docker_compose(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
-    assert set(config["services"]) == {"web", "worker", "beat", "redis", "postgres"}
-    for name in ("web", "worker"):
+    assert set(config["services"]) == {"web", "worker", "beat", "listener", "redis", "postgres"}
+    for name in ("web", "worker", "listener"):
         volumes = [str(v) for v in config["services"][name]["volumes"]]
         assert any("/var/run/docker.sock" in v for v in volumes), f"{name} must mount the Docker socket"
     # One .env for every app service, so they share SECRET_KEY and the encryption keys.
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "listener"):
         assert config["services"][name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
 
 

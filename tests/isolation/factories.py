@@ -37,11 +37,19 @@ FACTORIES: dict[str, Factory] = {}
 WS_ROUTES: dict[str, str | None] = {
     "ws-events": None,
     "ws-operation": "activity.operation",
+    "ws-container-logs": "containers.container",
+    "ws-container-exec": "containers.container",
+}
+
+# WebSocket routes that need more than the VIEW role (roles below are refused before accept).
+WS_ROUTE_ACTIONS: dict[str, str] = {
+    "ws-container-exec": "operate",
 }
 
 # API routes that are not viewsets over a model, with the reason they need no isolation check.
 NON_OBJECT_ROUTES: dict[str, str] = {
     "auth-token": "public: exchanges the posted username/password for a token of that user",
+    "compose-validate": "stateless: validates the posted text; a `host` for port/image warnings is looked up with for_user (404 across teams, tested in tests/compose)",
 }
 
 
@@ -114,7 +122,8 @@ def make_loginattempt(team):
 def make_event(team):
     from apps.activity.models import Event
 
-    return Event.objects.create(team=team, kind="isolation.test", summary=tag(team, "event"))
+    # An engine-state kind, so the docker-events/ route (container./image./... kinds) lists it too.
+    return Event.objects.create(team=team, kind="container.isolation", summary=tag(team, "event"))
 
 
 @factory("activity.auditevent")
@@ -231,6 +240,91 @@ def make_registrycredential(team):
     from apps.containers.models import RegistryCredential
 
     return RegistryCredential.objects.create(team=team, registry=f"{tag(team, 'reg')}.example.test:5000", username="robot", password=tag(team, "pw"))
+
+
+# --- scans
+@factory("scans.vulnerabilitydatabase")
+def make_vulnerabilitydatabase(team):
+    from apps.scans.models import VulnerabilityDatabase
+
+    return VulnerabilityDatabase.objects.create(team=team, name=tag(team, "vdb"), source="isolation")
+
+
+@factory("scans.vulnerability")
+def make_vulnerability(team):
+    from apps.scans.models import Vulnerability
+
+    return Vulnerability.objects.create(database=make_vulnerabilitydatabase(team), osv_id=tag(team, "osv"))
+
+
+@factory("scans.affectedpackage")
+def make_affectedpackage(team):
+    from apps.scans.models import AffectedPackage
+
+    vuln = make_vulnerability(team)
+    return AffectedPackage.objects.create(database=vuln.database, vulnerability=vuln, ecosystem="PyPI", name=tag(team, "pkg"))
+
+
+@factory("scans.scan")
+def make_scan(team):
+    from apps.scans.models import Scan
+
+    return Scan.objects.create(team=team, image_ref=tag(team, "scan") + ":1")
+
+
+@factory("scans.suppression")
+def make_suppression(team):
+    from apps.scans.models import Suppression
+
+    return Suppression.objects.create(team=team, vulnerability_id=tag(team, "supp"), reason="isolation")
+
+
+@factory("scans.finding")
+def make_finding(team):
+    from apps.scans.models import Finding
+
+    return Finding.objects.create(
+        team=team, scan=make_scan(team), vulnerability_id=tag(team, "find"), package="pkg", package_type="python", version="1.0"
+    )
+
+
+@factory("scans.configaudit")
+def make_configaudit(team):
+    from apps.scans.models import ConfigAudit
+
+    return ConfigAudit.objects.create(team=team, container_name=tag(team, "caudit"))
+
+
+@factory("scans.auditexclusion")
+def make_auditexclusion(team):
+    from apps.scans.models import AuditExclusion
+
+    return AuditExclusion.objects.create(team=team, check_id="5.10", container_name=tag(team, "excl"), reason="isolation")
+
+
+@factory("scans.policy")
+def make_policy(team):
+    from apps.scans.models import Policy
+
+    return Policy.objects.create(team=team, name=tag(team, "policy"), rule=Policy.Rule.NO_PRIVILEGED)
+# --- compose (stacks, file versions, stack folders, team templates)
+@factory("compose.composeproject")
+def make_composeproject(team):
+    from apps.compose.models import ComposeProject
+    return ComposeProject.objects.create(team=team, host=make_dockerhost(team), name=tag(team, "stack"))
+@factory("compose.composefileversion")
+def make_composefileversion(team):
+    from apps.compose.models import ComposeFileVersion
+    project = make_composeproject(team)
+    return ComposeFileVersion.objects.create(project=project, number=1, compose_text=f"# {tag(team, 'ver')}\n", comment=tag(team, "vc"))
+@factory("compose.stackfolder")
+def make_stackfolder(team):
+    from apps.compose.models import StackFolder
+    return StackFolder.objects.create(host=make_dockerhost(team), path=f"/opt/{tag(team, 'folder')}")
+@factory("compose.composetemplate")
+def make_composetemplate(team):
+    from apps.compose.models import ComposeTemplate
+    return ComposeTemplate.objects.create(team=team, name=tag(team, "tpl"), compose_text="services: {}\n")
 
 
 # --- notifications

@@ -1,0 +1,419 @@
+"""Container lifecycle as Operations: start, stop, restart, pause, unpause, kill, remove,
+rename; create/run from a spec; recreate (edit) and duplicate through recreate.py.
+
+`request_<action>(user, container, **opts)` authorizes (OPERATE on the container's team;
+other teams' rows never reach here: the caller's queryset answers 404), validates the
+options and records the Operation; its task calls `perform_action` / `perform_create` /
+`perform_recreate` / `perform_duplicate`, which talk to the engine, refresh the mirror row,
+publish `container.<past tense>` events and audit with the actor the task runs as.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from apps.activity import operations
+from apps.activity.audit import record_action
+from apps.core import checks, events
+from apps.core.api import user_may
+from apps.core.roles import Action
+from apps.engine import lifecycle as engine
+from apps.engine.errors import EngineObjectNotFound
+from apps.hosts.models import DockerHost
+from apps.hosts.services import client_for
+
+from . import create_spec
+from .models import Container
+
+logger = logging.getLogger(__name__)
+NULL_TIME = "0001-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class LifecycleAction:
+    name: str
+    event: str  # container.<event>
+    verb: str  # for logs and summaries
+    severity: str = "info"
+
+
+ACTIONS: dict[str, LifecycleAction] = {
+    a.name: a
+    for a in (
+        LifecycleAction("start", "started", "Starting"),
+        LifecycleAction("stop", "stopped", "Stopping"),
+        LifecycleAction("restart", "restarted", "Restarting"),
+        LifecycleAction("pause", "paused", "Pausing"),
+        LifecycleAction("unpause", "unpaused", "Unpausing"),
+        LifecycleAction("kill", "killed", "Killing", "warning"),
+        LifecycleAction("remove", "removed", "Removing", "warning"),
+        LifecycleAction("rename", "renamed", "Renaming"),
+    )
+}
+# What a bulk request or an admin action may run (no options beyond defaults).
+BULK_ACTIONS = ("start", "stop", "restart", "pause", "unpause", "kill", "remove")
+
+
+# --- the mirror row ------------------------------------------------------------------------
+
+def _time(value: str | None):
+    if not value or value.startswith("0001-"):
+        return None
+    head, dot, rest = value.partition(".")
+    if dot:  # the engine gives nanoseconds; Python parses microseconds
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        value = f"{head}.{digits[:6]}{rest[len(digits):]}"
+    return parse_datetime(value)
+
+
+def _row_fields(host: DockerHost, data: dict) -> dict:
+    config, state = data.get("Config") or {}, data.get("State") or {}
+    labels = config.get("Labels") or {}
+    ports = []
+    for key, bindings in ((data.get("NetworkSettings") or {}).get("Ports") or {}).items():
+        port, _, proto = key.partition("/")
+        for b in bindings or [None]:
+            ports.append({"private": int(port), "type": proto, "ip": (b or {}).get("HostIp", ""), "public": int((b or {}).get("HostPort") or 0) or None})
+    return {
+        "team_id": host.team_id,
+        "name": data.get("Name", "").lstrip("/"),
+        "image": config.get("Image", "")[:500],
+        "image_id": data.get("Image", "")[:100],
+        "command": " ".join([data.get("Path") or "", *(data.get("Args") or [])]).strip(),
+        "state": state.get("Status") or Container.State.CREATED,
+        "status": state.get("Status", "")[:200],
+        "health": (state.get("Health") or {}).get("Status", ""),
+        "exit_code": state.get("ExitCode"),
+        "oom_killed": bool(state.get("OOMKilled")),
+        "restart_count": data.get("RestartCount") or 0,
+        "started_at": _time(state.get("StartedAt")),
+        "finished_at": _time(state.get("FinishedAt")),
+        "ports": ports,
+        "networks": sorted((data.get("NetworkSettings") or {}).get("Networks") or {}),
+        "mounts": [
+            {k: m.get(k) for k in ("Type", "Name", "Source", "Destination", "RW")} for m in data.get("Mounts") or []
+        ],
+        "labels": labels,
+        "compose_project": labels.get("com.docker.compose.project", "")[:255],
+        "compose_service": labels.get("com.docker.compose.service", "")[:255],
+        "engine_created_at": _time(data.get("Created")),
+        "inspect": data,
+        "last_synced_at": timezone.now(),
+        "removed_at": None,
+    }
+
+
+def refresh_container_row(host: DockerHost, docker_id: str, client=None) -> Container | None:
+    """Inspect one container and bring its mirror row up to date (created if new; marked
+    removed if the engine no longer has it). Returns the row, or None if there never was one.
+    Engine state, not a person's change: rows are written without audit."""
+    own_client = client is None
+    client = client or client_for(host)
+    try:
+        data = engine.inspect_container(client, docker_id, where=f"host {host.name}")
+    except EngineObjectNotFound:
+        Container.objects.filter(host=host, docker_id__startswith=docker_id, removed_at__isnull=True).update(
+            removed_at=timezone.now()
+        )
+        return Container.objects.filter(host=host, docker_id__startswith=docker_id).order_by("-pk").first()
+    finally:
+        if own_client:
+            client.close()
+    fields = _row_fields(host, data)
+    try:
+        with transaction.atomic():
+            row, _ = Container.objects.update_or_create(host=host, docker_id=data["Id"], defaults=fields)
+    except IntegrityError:  # the listener inserted it at the same moment
+        Container.objects.filter(host=host, docker_id=data["Id"]).update(**fields)
+        row = Container.objects.get(host=host, docker_id=data["Id"])
+    return row
+
+
+# --- who may ---------------------------------------------------------------------------------
+
+def authorize(user, team_id: int) -> None:
+    if not user_may(user, team_id, Action.OPERATE):
+        raise PermissionDenied("Your role in this team does not allow changing containers.")
+
+
+def may_bind(user, team_id: int) -> bool:
+    """Bind mounts reach the host's files: team admins (and superusers) only."""
+    return user_may(user, team_id, Action.MANAGE)
+
+
+def run_create_checks(team, spec: dict) -> list[str]:
+    """core.checks "container.create": blocks raise a ValidationError; warnings are returned."""
+    results = checks.run("container.create", team, spec)
+    blocking = [f"{r.reason}" + (f" ({r.source})" if r.source else "") for r in checks.blocking(results)]
+    if blocking:
+        raise ValidationError({"checks": [f"Blocked by a policy: {reason}" for reason in blocking]})
+    return [r.reason for r in results if not r.blocks]
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+def _clean_options(action: str, opts: dict) -> dict:
+    allowed = {"stop": {"timeout"}, "restart": {"timeout"}, "kill": {"signal"}, "remove": {"force", "volumes"}, "rename": {"name"}}
+    unknown = set(opts) - allowed.get(action, set())
+    if unknown:
+        raise ValidationError({k: [f"{action} takes no option {k!r}."] for k in sorted(unknown)})
+    parsers: dict[str, Callable] = {
+        "timeout": create_spec.parse_timeout,
+        "signal": create_spec.parse_signal,
+        "force": bool,
+        "volumes": bool,
+        "name": create_spec.parse_name,
+    }
+    cleaned, errors = {}, {}
+    for key, value in opts.items():
+        try:
+            cleaned[key] = parsers[key](value)
+        except ValidationError as exc:
+            errors[key] = exc.messages
+    if action == "rename" and not errors and not cleaned.get("name"):
+        errors["name"] = ["A new name is required."]
+    if errors:
+        raise ValidationError(errors)
+    return {k: v for k, v in cleaned.items() if v is not None}
+
+
+def _start_op(user, container: Container, kind: str, task, params: dict):
+    return operations.start(
+        team=container.team, kind=kind, task=task, user=user, target_kind="container",
+        target_id=container.pk, target_name=container.name, params={"container": container.pk, **params},
+    )
+
+
+def request_action(user, container: Container, action: str, **opts):
+    """Authorize (403 before anything else), validate the options, queue the Operation."""
+    from .tasks_lifecycle import container_action
+
+    if action not in ACTIONS:
+        raise ValidationError({"action": [f"Unknown action {action!r}."]})
+    authorize(user, container.team_id)
+    cleaned = _clean_options(action, opts)
+    return _start_op(user, container, f"container.{action}", container_action, {"action": action, **cleaned})
+
+
+def request_start(user, container, **opts):
+    return request_action(user, container, "start", **opts)
+
+
+def request_stop(user, container, **opts):
+    return request_action(user, container, "stop", **opts)
+
+
+def request_restart(user, container, **opts):
+    return request_action(user, container, "restart", **opts)
+
+
+def request_pause(user, container, **opts):
+    return request_action(user, container, "pause", **opts)
+
+
+def request_unpause(user, container, **opts):
+    return request_action(user, container, "unpause", **opts)
+
+
+def request_kill(user, container, **opts):
+    return request_action(user, container, "kill", **opts)
+
+
+def request_remove(user, container, **opts):
+    return request_action(user, container, "remove", **opts)
+
+
+def request_rename(user, container, **opts):
+    return request_action(user, container, "rename", **opts)
+
+
+def request_create(user, host: DockerHost, data: dict, *, start: bool = True):
+    """Create (and by default start) a container from friendly input on `host`."""
+    from .tasks_lifecycle import create_container
+
+    authorize(user, host.team_id)
+    cleaned = create_spec.clean_changes(data, may_bind=may_bind(user, host.team_id), require_image=True)
+    plan = create_spec.plan_for_create(cleaned)
+    warnings = run_create_checks(host.team, {"host": host.pk, **cleaned, "body": plan.body})
+    return operations.start(
+        team=host.team, kind="container.create", task=create_container, user=user, target_kind="host",
+        target_id=host.pk, target_name=cleaned.get("name") or cleaned["image"],
+        params={"host": host.pk, "changes": cleaned, "start": bool(start), "warnings": warnings},
+    )
+
+
+def _existing_binds(container: Container) -> tuple[str, ...]:
+    return tuple((container.inspect.get("HostConfig") or {}).get("Binds") or ())
+
+
+def _recreate_params(user, container: Container, changes: dict, *, kind: str) -> dict:
+    authorize(user, container.team_id)
+    cleaned = create_spec.clean_changes(
+        changes, may_bind=may_bind(user, container.team_id), existing_binds=_existing_binds(container)
+    )
+    if kind == "container.duplicate" and not cleaned.get("name"):
+        raise ValidationError({"name": ["The copy needs a name of its own."]})
+    if kind == "container.recreate" and "name" in cleaned and cleaned["name"] != container.name:
+        raise ValidationError({"name": ["Rename the container instead; recreate keeps its name."]})
+    warnings = run_create_checks(container.team, {"host": container.host_id, "container": container.pk, **cleaned})
+    return {"changes": cleaned, "warnings": warnings}
+
+
+def request_recreate(user, container: Container, changes: dict, *, health_seconds: float | None = None):
+    """Edit: recreate from the container's spec with `changes`, rolling back on failure."""
+    from .tasks_lifecycle import recreate_container
+
+    params = _recreate_params(user, container, changes, kind="container.recreate")
+    if health_seconds is not None:
+        params["health_seconds"] = float(health_seconds)
+    return _start_op(user, container, "container.recreate", recreate_container, params)
+
+
+def request_duplicate(user, container: Container, changes: dict):
+    """Create a copy of the container's spec (with `changes`, a new name at least) and start it."""
+    from .tasks_lifecycle import duplicate_container
+
+    params = _recreate_params(user, container, changes, kind="container.duplicate")
+    return _start_op(user, container, "container.duplicate", duplicate_container, params)
+
+
+# --- performing (in the task, acting as the requester) -----------------------------------------
+
+def container_url(row: Container | None) -> str:
+    try:
+        return reverse("containers:detail", args=[row.pk]) if row is not None else ""
+    except NoReverseMatch:  # the detail page comes with the mirror slice
+        return ""
+
+
+def publish(event: str, row: Container, host: DockerHost, summary: str, *, severity: str = "info", data: dict | None = None):
+    events.publish(
+        f"container.{event}", host.team_id, severity=severity, host=host,
+        target=events.ref("container", row, row.name, row.labels), summary=summary, url=container_url(row),
+        data={"docker_id": row.docker_id, "state": row.state, **(data or {})},
+    )
+
+
+def _engine_timeout(params: dict) -> float:
+    # A stop/restart waits up to its grace period; the HTTP read must outlast it.
+    return settings.ENGINE_TIMEOUT + float(params.get("timeout") or 10)
+
+
+def _call(client, action: str, ref: str, params: dict, where: str) -> None:
+    calls: dict[str, Callable[[], None]] = {
+        "start": lambda: engine.start(client, ref, where=where),
+        "stop": lambda: engine.stop(client, ref, params.get("timeout"), where=where),
+        "restart": lambda: engine.restart(client, ref, params.get("timeout"), where=where),
+        "pause": lambda: engine.pause(client, ref, where=where),
+        "unpause": lambda: engine.unpause(client, ref, where=where),
+        "kill": lambda: engine.kill(client, ref, params.get("signal", "SIGKILL"), where=where),
+        "remove": lambda: engine.remove(client, ref, force=params.get("force", False), volumes=params.get("volumes", False), where=where),
+        "rename": lambda: engine.rename(client, ref, params["name"], where=where),
+    }
+    calls[action]()
+
+
+def perform_action(op, progress) -> dict:
+    params = op.params
+    action = ACTIONS[params["action"]]
+    row = Container.objects.select_related("host").get(pk=params["container"])
+    host = row.host
+    where = f"host {host.name}"
+    progress.check_cancel()
+    progress.log(f"{action.verb} {row.name} ({row.short_id}) on {host.name}")
+    client = client_for(host, timeout=_engine_timeout(params))
+    try:
+        _call(client, action.name, row.docker_id, params, where)
+        progress.progress(0.8)
+        row = refresh_container_row(host, row.docker_id, client) or row
+    finally:
+        client.close()
+    options = {k: v for k, v in params.items() if k not in ("action", "container")}
+    progress.log(f"Done: {row.name} is {'removed' if row.is_removed else row.state}")
+    publish(action.event, row, host, f"Container {row.name} {action.event} on {host.name}", severity=action.severity, data=options)
+    record_action(f"container.{action.name}", row, {"docker_id": row.docker_id, "host": host.pk, **options})
+    return {"container": row.pk, "docker_id": row.docker_id, "state": row.state, "removed": row.is_removed}
+
+
+def _create_from_plan(client, host: DockerHost, plan: create_spec.CreatePlan, progress, *, start: bool) -> str:
+    where = f"host {host.name}"
+    new_id = engine.create(client, plan.body, plan.name or None, where=where)
+    progress.log(f"Created {plan.name or new_id[:12]} ({new_id[:12]})")
+    for network, endpoint in plan.extra_networks.items():
+        engine.connect_network(client, new_id, network, endpoint, where=where)
+        progress.log(f"Connected to network {network}")
+    if start:
+        engine.start(client, new_id, where=where)
+        progress.log("Started")
+    return new_id
+
+
+def perform_create(op, progress) -> dict:
+    params = op.params
+    host = DockerHost.objects.get(pk=params["host"])
+    plan = create_spec.plan_for_create(params["changes"])
+    for warning in params.get("warnings") or []:
+        progress.log(f"Warning: {warning}")
+    progress.check_cancel()
+    client = client_for(host)
+    try:
+        new_id = _create_from_plan(client, host, plan, progress, start=params.get("start", True))
+        row = refresh_container_row(host, new_id, client)
+    finally:
+        client.close()
+    publish("created", row, host, f"Container {row.name} created on {host.name}", data={"image": row.image})
+    record_action("container.create", row, {"docker_id": new_id, "host": host.pk, "spec": params["changes"]})
+    return {"container": row.pk, "docker_id": new_id, "state": row.state}
+
+
+def perform_recreate(op, progress) -> dict:
+    from apps.activity.operations import OperationCancelled
+
+    from .recreate import RecreateFailed, recreate
+
+    params = op.params
+    row = Container.objects.select_related("host").get(pk=params["container"])
+    host = row.host
+    result = recreate(host, row.docker_id, params["changes"], progress=progress, health_seconds=params.get("health_seconds"))
+    new_row = refresh_container_row(host, result.container_id) if result.container_id else None
+    refresh_container_row(host, row.docker_id)
+    target = new_row or row
+    if not result.ok:
+        publish("recreate_failed", target, host, f"Recreating {row.name} failed and was rolled back: {result.error}",
+                severity="error", data=result.as_dict())
+        record_action("container.recreate", target, {"ok": False, "changes": params["changes"], **result.as_dict()})
+        if result.cancelled:
+            raise OperationCancelled()
+        raise RecreateFailed(f"{result.error} (rolled back to the old container)")
+    publish("recreated", target, host, f"Container {row.name} recreated on {host.name}", data=result.as_dict())
+    record_action("container.recreate", target, {"ok": True, "changes": params["changes"], **result.as_dict()})
+    return {"container": target.pk, **result.as_dict()}
+
+
+def perform_duplicate(op, progress) -> dict:
+    from .recreate import plan_for_container
+
+    params = op.params
+    row = Container.objects.select_related("host").get(pk=params["container"])
+    host = row.host
+    client = client_for(host)
+    try:
+        plan = create_spec.apply_changes(plan_for_container(client, row.docker_id, where=f"host {host.name}"), params["changes"])
+        progress.check_cancel()
+        new_id = _create_from_plan(client, host, plan, progress, start=True)
+        new_row = refresh_container_row(host, new_id, client)
+    finally:
+        client.close()
+    publish("created", new_row, host, f"Container {new_row.name} created on {host.name} as a copy of {row.name}",
+            data={"copy_of": row.docker_id})
+    record_action("container.duplicate", new_row, {"docker_id": new_id, "copy_of": row.docker_id, "changes": params["changes"]})
+    return {"container": new_row.pk, "docker_id": new_id}
