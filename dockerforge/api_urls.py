@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("apps.backups.api.urls")),
     path("", include("apps.updates.api.urls")),
     path("", include("apps.ai.api.urls")),
+    path("", include("apps.notifications.api.urls")),
 ]

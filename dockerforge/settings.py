@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.backups",
     "apps.updates",
     "apps.ai",
+    "apps.notifications",
     "apps.web",
 ]
 
@@ -335,4 +336,5 @@ CELERY_BEAT_SCHEDULE = {
     "updates-check-all": {"task": "updates.check_all", "schedule": float(UPDATES_CHECK_INTERVAL)},
     "updates-windows": {"task": "updates.windows", "schedule": float(UPDATES_WINDOW_TICK)},
     "updates-release-feed": {"task": "updates.release_feed", "schedule": 86400.0},
+    "notifications-tick": {"task": "notifications.tick", "schedule": env_float("DOCKERFORGE_NOTIFICATIONS_TICK_SECONDS", 10.0)},
 }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("activity/", include("apps.activity.urls")),
     path("hosts/", include("apps.hosts.urls")),
+    path("notifications/", include("apps.notifications.urls")),
     path("security/", include("apps.scans.urls")),
     path("", include("apps.containers.urls")),
     path("stacks/", include("apps.compose.urls")),

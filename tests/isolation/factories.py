@@ -520,3 +520,59 @@ def make_analysis(team):
     from apps.ai.models import Analysis
 
     return Analysis.objects.create(team=team, target_kind="container", target_name=tag(team, "analysis"))
+
+
+# --- notifications
+@factory("notifications.channel")
+def make_notification_channel(team):
+    from apps.notifications.models import Channel
+
+    return Channel.objects.create(
+        team=team,
+        name=tag(team, "chan"),
+        kind="webhook",
+        url="http://127.0.0.1:1/hook",
+        signing_secret=tag(team, "sig"),
+    )
+
+
+@factory("notifications.route")
+def make_notification_route(team):
+    from apps.notifications.models import Route
+
+    route = Route.objects.create(team=team, name=tag(team, "route"))
+    route.channels.set([make_notification_channel(team)])
+    return route
+
+
+@factory("notifications.notificationgroup")
+def make_notification_group(team):
+    from apps.notifications.models import NotificationGroup
+
+    route = make_notification_route(team)
+    return NotificationGroup.objects.create(team=team, route=route, channel=route.channels.get(), key=tag(team, "gkey"))
+
+
+@factory("notifications.notificationitem")
+def make_notification_item(team):
+    from apps.notifications.models import NotificationItem
+
+    return NotificationItem.objects.create(
+        group=make_notification_group(team), fingerprint=tag(team, "item"), status="event"
+    )
+
+
+@factory("notifications.delivery")
+def make_notification_delivery(team):
+    from apps.notifications.models import Delivery
+
+    return Delivery.objects.create(team=team, channel=make_notification_channel(team), subject=tag(team, "delivery"))
+
+
+@factory("notifications.deliveryattempt")
+def make_notification_attempt(team):
+    from apps.notifications.models import DeliveryAttempt
+
+    return DeliveryAttempt.objects.create(
+        delivery=make_notification_delivery(team), number=1, status="ok", response_code=200
+    )
