@@ -15,13 +15,13 @@ from .models import AIProviderSettings, Analysis
 @login_required
 def analysis_list(request):
     analyses = Analysis.objects.for_user(request.user, Action.VIEW).select_related("container", "host")[:100]
-    return render(request, "ai/analysis_list.html", {"analyses": analyses})
+    return render(request, "ai/analysis_list.html", {"nav": "ai", "analyses": analyses})
 
 
 @login_required
 def analysis_detail(request, pk: int):
     analysis = get_object_or_404(Analysis.objects.for_user(request.user, Action.VIEW), pk=pk)
-    return render(request, "ai/analysis_detail.html", {"analysis": analysis, "explanation": analysis.restored_explanation()})
+    return render(request, "ai/analysis_detail.html", {"nav": "ai", "analysis": analysis, "explanation": analysis.restored_explanation()})
 
 
 @login_required
@@ -41,7 +41,7 @@ def preview_container(request, pk: int):
     from apps.containers.models import Container
 
     container = get_object_or_404(Container.objects.for_user(request.user, Action.VIEW).present(), pk=pk)
-    return render(request, "ai/preview.html", {"container": container, "preview": services.preview_container(container)})
+    return render(request, "ai/preview.html", {"nav": "ai", "container": container, "preview": services.preview_container(container)})
 
 
 @login_required
