@@ -40,12 +40,17 @@ def api(cli: Cli, method: str, path: str, body: dict | None = None) -> dict:
         return json.loads(resp.read() or b"null")
 
 
+CASE_LABEL = "dockerforge.test.case"
+
+
 def run_container(cli: Cli, host_id: int, name: str) -> dict:
     """Create and start a labelled container through the API (the operation runs eagerly)."""
     accepted = api(cli, "POST", "containers/", {
         "host": host_id, "image": IMAGE, "name": name,
         "command": ["sh", "-c", "echo hello-from-cli; echo second line; while true; do sleep 1; done"],
-        "labels": {TEST_LABEL: RUN_ID},
+        # The run label (cleanup) and one of this case's own: other tests of the run may still
+        # have labelled containers on the shared engine, and the mirror syncs them all.
+        "labels": {TEST_LABEL: RUN_ID, CASE_LABEL: name},
     })
     op = api(cli, "GET", f"operations/{accepted['operation']}/")
     deadline = time.monotonic() + 60
@@ -81,9 +86,9 @@ def test_acceptance_flow(logged_in, local_host, tmp_path):
     container_id = op["result"]["container"]
 
     # ps: running, labelled, by name; human table too
-    rows = cli("ps", "--label", f"{TEST_LABEL}={RUN_ID}", "--json").json()
+    rows = cli("ps", "--label", f"{CASE_LABEL}={name}", "--json").json()
     assert [(r["id"], r["name"], r["state"]) for r in rows] == [(container_id, name, "running")]
-    table = cli("ps", "--label", f"{TEST_LABEL}={RUN_ID}")
+    table = cli("ps", "--label", f"{CASE_LABEL}={name}")
     assert table.code == 0 and name in table.out and "running" in table.out
 
     # logs
@@ -109,7 +114,7 @@ def test_acceptance_flow(logged_in, local_host, tmp_path):
     assert stopped.code == 0, stopped.err
     [result] = stopped.json()
     assert result["operation"]["status"] == "succeeded" and result["container"] == container_id
-    assert cli("ps", "-a", "--label", f"{TEST_LABEL}={RUN_ID}", "--json").json()[0]["state"] == "exited"
+    assert cli("ps", "-a", "--label", f"{CASE_LABEL}={name}", "--json").json()[0]["state"] == "exited"
     try:
         out, err = follower.communicate(timeout=30)
     finally:
@@ -123,7 +128,7 @@ def test_acceptance_flow(logged_in, local_host, tmp_path):
     removed = cli("rm", name, "--json")
     assert removed.code == 0, removed.err
     assert removed.json()[0]["operation"]["status"] == "succeeded"
-    assert cli("ps", "-a", "--label", f"{TEST_LABEL}={RUN_ID}", "--json").json() == []
+    assert cli("ps", "-a", "--label", f"{CASE_LABEL}={name}", "--json").json() == []
     assert cli("logs", name).code == 3
 
     # scan the image the container ran

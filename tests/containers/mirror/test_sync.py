@@ -72,9 +72,14 @@ def test_state_change_is_picked_up_and_unchanged_rows_are_not_reinspected(local_
 
 def test_sync_query_count_does_not_grow_with_containers(local_host, run_container):
     def queries() -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            sync.sync_host(local_host, full=True)
-        return len(ctx.captured_queries)
+        # The least of three syncs: the engine is shared with other test runs, whose objects
+        # coming and going between two syncs cost a few writes that are not ours.
+        counts = []
+        for _ in range(3):
+            with CaptureQueriesContext(connection) as ctx:
+                sync.sync_host(local_host, full=True)
+            counts.append(len(ctx.captured_queries))
+        return min(counts)
 
     run_container()
     few = queries()
