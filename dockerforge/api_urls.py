@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("apps.containers.api.urls")),
     path("", include("apps.compose.api.urls")),
     path("", include("apps.monitoring.api.urls")),
+    path("", include("apps.alerts.api.urls")),
     path("", include("apps.backups.api.urls")),
 ]

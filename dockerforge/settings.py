@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.scans",
     "apps.compose",
     "apps.monitoring",
+    "apps.alerts",
     "apps.backups",
     "apps.web",
 ]
@@ -311,6 +312,13 @@ COMPOSE_CLI = env_str("DOCKERFORGE_COMPOSE_CLI", "auto")  # "auto", "docker comp
 COMPOSE_TIMEOUT = env_int("DOCKERFORGE_COMPOSE_TIMEOUT", 600)
 COMPOSE_REGISTRY_CHECK = env_bool("DOCKERFORGE_COMPOSE_REGISTRY_CHECK", True)
 
+# --- Alerts: the periodic evaluation, bounds of log-pattern rules, evidence kept per alert.
+ALERTS_INTERVAL = env_int("DOCKERFORGE_ALERTS_INTERVAL", 15)
+ALERTS_LOG_MAX_CONTAINERS = env_int("DOCKERFORGE_ALERTS_LOG_MAX_CONTAINERS", 20)
+ALERTS_LOG_MAX_LINES = env_int("DOCKERFORGE_ALERTS_LOG_MAX_LINES", 500)
+ALERTS_EVIDENCE_MAX = env_int("DOCKERFORGE_ALERTS_EVIDENCE_MAX", 20)
+ALERTS_LOCAL_DOCKER_ROOT = env_str("DOCKERFORGE_ALERTS_LOCAL_DOCKER_ROOT", "/var/lib/docker")
+
 CELERY_BEAT_SCHEDULE = {
     "activity-prune": {"task": "activity.prune", "schedule": 3600.0},
     "hosts-sweep": {"task": "hosts.sweep", "schedule": float(HOST_SWEEP_INTERVAL)},
@@ -319,4 +327,5 @@ CELERY_BEAT_SCHEDULE = {
     "compose-discover": {"task": "compose.discover_all", "schedule": 300.0},
     "monitoring-rollup": {"task": "monitoring.rollup", "schedule": 60.0},
     "monitoring-prune": {"task": "monitoring.prune", "schedule": 900.0},
+    "alerts-evaluate": {"task": "alerts.evaluate", "schedule": float(ALERTS_INTERVAL)},
 }

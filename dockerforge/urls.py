@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("apps.containers.urls")),
     path("stacks/", include("apps.compose.urls")),
     path("backups/", include("apps.backups.urls")),
+    path("alerts/", include("apps.alerts.urls")),
     path("", include("apps.web.urls")),
 ]
 

@@ -374,3 +374,21 @@ def make_backupkey(team):
 def make_backupschedule(team):
     from apps.backups.models import BackupSchedule
     return BackupSchedule.objects.create(team=team, name=tag(team, "sched"), host=make_dockerhost(team), target_name=tag(team, "schedvol"))
+
+
+# --- alerts (rules, alerts, silences)
+@factory("alerts.alertrule")
+def make_alertrule(team):
+    from apps.alerts.models import AlertRule
+    return AlertRule.objects.create(team=team, name=tag(team, "rule"), kind="metric", metric="cpu", threshold=50.0)
+@factory("alerts.alert")
+def make_alert(team):
+    from apps.alerts.models import Alert, fingerprint
+    rule = make_alertrule(team)
+    host = make_dockerhost(team)
+    return Alert.objects.create(team=team, rule=rule, fingerprint=fingerprint(rule.pk, "host", host.pk), status="firing",
+                                target_kind="host", target_id=host.pk, target_name=host.name, host=host)
+@factory("alerts.silence")
+def make_silence(team):
+    from apps.alerts.models import Silence
+    return Silence.objects.create(team=team, comment=tag(team, "silence"), ends_at=timezone.now() + timedelta(hours=1))
