@@ -175,28 +175,42 @@ def quiet_resolutions(rule: AlertRule, now: datetime | None = None) -> list[Aler
 
 # --- log pattern -------------------------------------------------------------------------------
 
+def engine_ns(ts: str) -> int | None:
+    """An engine log timestamp (RFC 3339, nanoseconds) as integer nanoseconds."""
+    if not ts:
+        return None
+    base, _, frac = ts.rstrip("Z").partition(".")
+    try:
+        seconds = datetime.fromisoformat(base).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+    return int(seconds) * 1_000_000_000 + int((frac + "000000000")[:9] or 0)
+
+
 def log_rule(rule: AlertRule) -> tuple[list[Observation], dict]:
-    """New lines of each selected running container since its cursor; bounded per container
+    """New lines of each selected running container since its cursor (the engine timestamp
+    of the last line read, in nanoseconds: the engine's `since` has whole seconds, so lines
+    of that second are read again and dropped here). Bounded per container
     (ALERTS_LOG_MAX_LINES) and per rule (ALERTS_LOG_MAX_CONTAINERS). Returns the new cursors."""
-    from apps.containers.logs import LogQuery, format_ts, read_logs
+    from apps.containers.logs import LogQuery, read_logs
 
     pattern = re.compile(rule.log_pattern, re.IGNORECASE)
     cursors = dict(rule.cursors or {})
     out = []
-    now = timezone.now().timestamp()
+    first_since = int(timezone.now().timestamp()) - setting("ALERTS_INTERVAL", 15)
     for c in live_containers(rule)[: setting("ALERTS_LOG_MAX_CONTAINERS", 20)]:
-        since = cursors.get(str(c.pk), now - setting("ALERTS_INTERVAL", 15))
+        cursor = cursors.get(str(c.pk))
+        since = cursor // 1_000_000_000 if isinstance(cursor, int) else first_since
         try:
             result = read_logs(c, LogQuery(tail=setting("ALERTS_LOG_MAX_LINES", 500), since=since))
         except EngineError as exc:
             logger.info("log rule %s: %s: %s", rule.pk, c.name, exc)
             continue
-        matches = [line for line in result.lines if pattern.search(line.plain)]
-        last = format_ts(result.lines[-1].ts) if result.lines else None
-        if last is not None:
-            cursors[str(c.pk)] = last.timestamp() + 1e-6
-        elif str(c.pk) not in cursors:
-            cursors[str(c.pk)] = since
+        fresh = [(engine_ns(line.ts), line) for line in result.lines]
+        fresh = [(ns, line) for ns, line in fresh if not isinstance(cursor, int) or (ns is not None and ns > cursor)]
+        stamps = [ns for ns, _ in fresh if ns is not None]
+        cursors[str(c.pk)] = max(stamps) if stamps else (cursor if isinstance(cursor, int) else since * 1_000_000_000)
+        matches = [line for _, line in fresh if pattern.search(line.plain)]
         if matches:
             evidence = [{"at": m.ts, "line": m.plain[:500]} for m in matches[-5:]]
             out.append(Observation(Target.of_container(c), True, float(len(matches)), evidence,

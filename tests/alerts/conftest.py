@@ -8,6 +8,7 @@ from apps.alerts.models import AlertRule
 from apps.containers.models import Container
 from apps.hosts.models import DockerHost
 from apps.monitoring.models import Sample
+from tests.monitoring.conftest import engine, local_host, start_container  # noqa: F401 - shared engine fixtures
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from apps.alerts.models import Alert, AlertRule
 from apps.containers import listener, sync
 from apps.hosts.services import client_for
 from apps.monitoring.collector import HostCollector
-from tests.monitoring.conftest import engine, local_host, mirror, start_container, wait_for  # noqa: F401 - fixtures
+from tests.monitoring.conftest import mirror, wait_for
 
 from .conftest import alert_events
 

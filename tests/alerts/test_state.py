@@ -230,3 +230,11 @@ def test_anomaly_rule(team, make_container, sample):
     evaluator.evaluate_rule(rule)
     (alert,) = Alert.objects.open().filter(rule=rule)
     assert alert.value == 95.0 and alert.evidence[0]["sigmas"] > 4
+
+
+def test_engine_log_timestamps_keep_nanoseconds():
+    from apps.alerts.conditions import engine_ns
+
+    a = engine_ns("2026-11-30T09:00:01.000000005Z")
+    assert a == engine_ns("2026-11-30T09:00:01.000000004Z") + 1
+    assert engine_ns("2026-11-30T09:00:01Z") == a - 5 and engine_ns("") is None and engine_ns("garbage") is None
