@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("apps.containers.api.urls")),
     path("", include("apps.compose.api.urls")),
     path("", include("apps.monitoring.api.urls")),
+    path("", include("apps.alerts.api.urls")),
     path("", include("apps.backups.api.urls")),
     path("", include("apps.updates.api.urls")),
     path("", include("apps.ai.api.urls")),

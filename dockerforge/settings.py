@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.scans",
     "apps.compose",
     "apps.monitoring",
+    "apps.alerts",
     "apps.backups",
     "apps.updates",
     "apps.ai",
@@ -324,6 +325,12 @@ RELEASE_FEED_URL = env_str("DOCKERFORGE_RELEASE_FEED_URL")  # off by default; ne
 RELEASE_FEED_TIMEOUT = env_float("DOCKERFORGE_RELEASE_FEED_TIMEOUT", 5.0)
 RELEASE_FEED_CACHE_SECONDS = env_int("DOCKERFORGE_RELEASE_FEED_CACHE_SECONDS", 6 * 3600)
 UPGRADE_SNAPSHOT_DIR = Path(env_str("DOCKERFORGE_UPGRADE_SNAPSHOT_DIR", str(VAR_DIR / "snapshots")))
+# --- Alerts: the periodic evaluation, bounds of log-pattern rules, evidence kept per alert.
+ALERTS_INTERVAL = env_int("DOCKERFORGE_ALERTS_INTERVAL", 15)
+ALERTS_LOG_MAX_CONTAINERS = env_int("DOCKERFORGE_ALERTS_LOG_MAX_CONTAINERS", 20)
+ALERTS_LOG_MAX_LINES = env_int("DOCKERFORGE_ALERTS_LOG_MAX_LINES", 500)
+ALERTS_EVIDENCE_MAX = env_int("DOCKERFORGE_ALERTS_EVIDENCE_MAX", 20)
+ALERTS_LOCAL_DOCKER_ROOT = env_str("DOCKERFORGE_ALERTS_LOCAL_DOCKER_ROOT", "/var/lib/docker")
 
 CELERY_BEAT_SCHEDULE = {
     "activity-prune": {"task": "activity.prune", "schedule": 3600.0},
@@ -337,4 +344,5 @@ CELERY_BEAT_SCHEDULE = {
     "updates-windows": {"task": "updates.windows", "schedule": float(UPDATES_WINDOW_TICK)},
     "updates-release-feed": {"task": "updates.release_feed", "schedule": 86400.0},
     "notifications-tick": {"task": "notifications.tick", "schedule": env_float("DOCKERFORGE_NOTIFICATIONS_TICK_SECONDS", 10.0)},
+    "alerts-evaluate": {"task": "alerts.evaluate", "schedule": float(ALERTS_INTERVAL)},
 }

@@ -23,6 +23,7 @@ urlpatterns = [
     path("backups/", include("apps.backups.urls")),
     path("updates/", include("apps.updates.urls")),
     path("ai/", include("apps.ai.urls")),
+    path("alerts/", include("apps.alerts.urls")),
     path("", include("apps.web.urls")),
 ]
 

@@ -576,3 +576,36 @@ def make_notification_attempt(team):
     return DeliveryAttempt.objects.create(
         delivery=make_notification_delivery(team), number=1, status="ok", response_code=200
     )
+
+
+# --- alerts (rules, alerts, silences)
+@factory("alerts.alertrule")
+def make_alertrule(team):
+    from apps.alerts.models import AlertRule
+
+    return AlertRule.objects.create(team=team, name=tag(team, "rule"), kind="metric", metric="cpu", threshold=50.0)
+
+
+@factory("alerts.alert")
+def make_alert(team):
+    from apps.alerts.models import Alert, fingerprint
+
+    rule = make_alertrule(team)
+    host = make_dockerhost(team)
+    return Alert.objects.create(
+        team=team,
+        rule=rule,
+        fingerprint=fingerprint(rule.pk, "host", host.pk),
+        status="firing",
+        target_kind="host",
+        target_id=host.pk,
+        target_name=host.name,
+        host=host,
+    )
+
+
+@factory("alerts.silence")
+def make_silence(team):
+    from apps.alerts.models import Silence
+
+    return Silence.objects.create(team=team, comment=tag(team, "silence"), ends_at=timezone.now() + timedelta(hours=1))
