@@ -43,7 +43,7 @@ def add_command(sub, name: str, func, help_text: str, aliases=()) -> argparse.Ar
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import compose, containers, general, hosts, resources, security
+    from .commands import analyze, backups, compose, containers, general, hosts, monitor, resources, security, updates
 
     parser = argparse.ArgumentParser(
         prog="dockerforge", parents=[COMMON],
@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     resources.register(sub, add_command)
     compose.register(sub, add_command)
     security.register(sub, add_command)
+    backups.register(sub, add_command)
+    monitor.register(sub, add_command)
+    analyze.register(sub, add_command)
+    updates.register(sub, add_command)
     return parser
 
 

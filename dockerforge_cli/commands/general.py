@@ -175,18 +175,35 @@ def version(ctx: Ctx) -> int:
     profile = config.resolve(getattr(ctx.args, "profile", None), ctx.settings)
     if profile.url:
         info["server"] = {"url": profile.url, "profile": profile.name}
-        try:
-            health = Client(profile, timeout=5).request("GET", "/healthz", auth=False)
-            info["server"]["status"] = health.get("status") if isinstance(health, dict) else "?"
-        except Exception as exc:  # noqa: BLE001 - version still answers with the server down
-            info["server"]["status"] = f"unreachable ({getattr(exc, 'message', exc)})"
+        info["server"].update(_server_version(Client(profile, timeout=5)))
     if ctx.json:
         ctx.out.json(info)
     else:
         ctx.out.text(f"dockerforge {info['client']} (Python {info['python']})")
         if "server" in info:
-            ctx.out.text(f"server {info['server']['url']} ({info['server']['profile']}): {info['server']['status']}")
+            server = info["server"]
+            about = f" {server['version']} (Python {server.get('python')}, Django {server.get('django')})" if server.get("version") else ""
+            ctx.out.text(f"server {server['url']} ({server['profile']}): {server['status']}{about}")
+            feed = server.get("release_feed") or {}
+            if feed.get("status") == "update":
+                ctx.out.text(f"a newer release is out: {feed.get('latest')} {feed.get('url') or ''}".rstrip())
     return 0
+
+
+def _server_version(client: Client) -> dict:
+    """Health (no token needed), then `version/` (the token's; a refused one only loses it)."""
+    try:
+        health = client.request("GET", "/healthz", auth=False)
+    except Exception as exc:  # noqa: BLE001 - version still answers with the server down
+        return {"status": f"unreachable ({getattr(exc, 'message', exc)})"}
+    info = {"status": health.get("status") if isinstance(health, dict) else "?"}
+    try:
+        about = client.get("version/")
+    except Exception as exc:  # noqa: BLE001
+        return {**info, "version_error": getattr(exc, "message", str(exc))}
+    if isinstance(about, dict):
+        info.update({k: about.get(k) for k in ("version", "python", "django", "release_feed")})
+    return info
 
 
 def register(sub, add) -> None:
@@ -219,4 +236,4 @@ def register(sub, add) -> None:
 
     p = add(sub, "completion", completion, "Print the shell code for tab completion (eval it in your shell rc)")
     p.add_argument("shell", choices=("bash", "zsh"))
-    add(sub, "version", version, "Client version (and the server's status)")
+    add(sub, "version", version, "Client version (and the server's status and version)")

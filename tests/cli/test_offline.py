@@ -148,3 +148,36 @@ def test_colour_only_on_a_terminal_and_no_color(monkeypatch):
     assert use_color("auto", Tty()) is False
     assert use_color("always", Tty()) is True  # an explicit choice overrides NO_COLOR
     assert use_color("never", Tty()) is False
+
+
+def test_update_target_keeps_the_repository():
+    from dockerforge_cli.commands.updates import target_ref
+
+    assert target_ref("127.0.0.1:5000/demo/app:1.0", "1.1") == "127.0.0.1:5000/demo/app:1.1"
+    assert target_ref("127.0.0.1:5000/demo/app", "2") == "127.0.0.1:5000/demo/app:2"
+    assert target_ref("demo/app:1@sha256:" + "a" * 64, "2") == "demo/app:2"
+    assert target_ref("demo/app:1", "other/app:3") == "other/app:3"  # a whole reference stays
+
+
+def test_metric_values_in_their_units():
+    from dockerforge_cli.commands.monitor import format_value
+
+    assert format_value(12.345, "percent") == "12.3%"
+    assert format_value(4_300_000, "bytes") == "4.3MB"
+    assert format_value(1500, "bytes/s") == "1.5kB/s"
+    assert format_value(7, "count") == "7"
+    assert format_value(None, "bytes") == "-"
+
+
+def test_new_command_groups_complete(cli, tmp_path):
+    from tests.cli.test_live import complete
+
+    assert {"create", "ls", "verify", "restore"} <= set(complete(cli, tmp_path, "dockerforge backup "))
+    assert {"check", "apply", "rollback"} <= set(complete(cli, tmp_path, "dockerforge update "))
+    assert {"top", "metrics"} <= set(complete(cli, tmp_path, "dockerforge monitor "))
+    assert "troubleshoot" in complete(cli, tmp_path, "dockerforge tr")
+
+
+def test_backup_create_takes_exactly_one_target(cli):
+    both = cli("backup", "create", "--volume", "a", "--image", "b")
+    assert both.code == 2 and "not allowed with" in both.err
