@@ -45,6 +45,8 @@ def _named(path: str, field: str = "name"):
 
 host_names = _named("hosts/")
 stack_names = _named("compose-projects/")
+rule_names = _named("alert-rules/")
+channel_names = _named("notification-channels/")
 
 
 def autocomplete(parser) -> None:

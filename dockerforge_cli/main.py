@@ -43,7 +43,8 @@ def add_command(sub, name: str, func, help_text: str, aliases=()) -> argparse.Ar
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import analyze, backups, compose, containers, general, hosts, monitor, resources, security, updates
+    from .commands import (alerts, analyze, backups, compose, containers, general, hosts, monitor, notify, resources,
+                           security, updates)
 
     parser = argparse.ArgumentParser(
         prog="dockerforge", parents=[COMMON],
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.register(sub, add_command)
     analyze.register(sub, add_command)
     updates.register(sub, add_command)
+    alerts.register(sub, add_command)
+    notify.register(sub, add_command)
     return parser
 
 

@@ -89,3 +89,14 @@ def named(ctx: Ctx, kind: str, path: str, ref: str) -> dict:
     if not matches and kind == "network" and len(ref) >= MIN_ID_PREFIX:
         matches = [r for r in rows if r.get("docker_id", "").startswith(ref)]
     return _one(kind, ref, matches, lambda r: f"{r['name']} on host {r.get('host_name', r.get('host'))} (id {r['id']})")
+
+
+def by_name(ctx: Ctx, kind: str, path: str, ref: str) -> dict:
+    """Objects with a `search` on their name and no mirror (alert rules, notification
+    channels): by id or exact name."""
+    found = _by_pk(ctx, path, ref)
+    if found:
+        return found
+    rows = ctx.client.list(path, {"search": ref})
+    return _one(kind, ref, [r for r in rows if r["name"] == ref],
+                lambda r: f"{r['name']} (team {r.get('team')}, id {r['id']})")
