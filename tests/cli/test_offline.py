@@ -181,3 +181,40 @@ def test_new_command_groups_complete(cli, tmp_path):
 def test_backup_create_takes_exactly_one_target(cli):
     both = cli("backup", "create", "--volume", "a", "--image", "b")
     assert both.code == 2 and "not allowed with" in both.err
+
+
+def test_durations_and_label_selectors():
+    import argparse
+
+    import pytest
+
+    from dockerforge_cli.commands.alerts import format_duration, parse_duration, parse_labels
+    from dockerforge_cli.errors import UsageError
+
+    assert [parse_duration(t) for t in ("2h", "1h30m", "90m", "1d", "120")] == [7200, 5400, 5400, 86400, 120]
+    assert format_duration(5400) == "1h30m" and format_duration(86400 * 8) == "1w1d"
+    for bad in ("2x", "h", "1h 30m", "-5m", ""):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_duration(bad)
+    assert parse_labels(["app=web", "tier", "env = prod"]) == {"app": "web", "tier": "", "env": "prod"}
+    with pytest.raises(UsageError):
+        parse_labels(["=web"])
+
+
+def test_alerts_and_notify_usage_errors_exit_2(cli):
+    # Parsed and refused before any server is asked (none is configured here).
+    assert cli("alerts", "silence", "--rule", "1", "--for", "soon").code == 2
+    assert cli("alerts", "silence", "--rule", "1").code == 2  # --for is required
+    nothing = cli("alerts", "silence", "--for", "2h")
+    assert nothing.code == 2 and "--rule, --host, --label or --target" in nothing.err
+    assert cli("alerts", "ls", "--status", "open").code == 2
+    assert cli("notify", "test").code == 2
+    assert cli("notify", "channels").code == 2
+
+
+def test_alerts_and_notify_complete(cli, tmp_path):
+    from tests.cli.test_live import complete
+
+    assert {"ls", "ack", "silence"} <= set(complete(cli, tmp_path, "dockerforge alerts "))
+    assert {"channels", "test"} <= set(complete(cli, tmp_path, "dockerforge notify "))
+    assert "ls" in complete(cli, tmp_path, "dockerforge notify channels ")
