@@ -43,8 +43,20 @@ def add_command(sub, name: str, func, help_text: str, aliases=()) -> argparse.Ar
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import (alerts, analyze, backups, compose, containers, general, hosts, monitor, notify, resources,
-                           security, updates)
+    from .commands import (
+        alerts,
+        analyze,
+        backups,
+        compose,
+        containers,
+        general,
+        hosts,
+        monitor,
+        notify,
+        resources,
+        security,
+        updates,
+    )
 
     parser = argparse.ArgumentParser(
         prog="dockerforge", parents=[COMMON],
