@@ -17,7 +17,7 @@ from apps.hosts.models import DockerHost
 
 from .images import url_for
 from .models import Container, Network
-from .refresh import refresh_network_rows
+from .sync import refresh_kind
 from .tasks_resources import authorize, host_client, performer, start_operation
 
 BUILTIN = ("bridge", "host", "none")
@@ -72,6 +72,7 @@ def _host(op) -> DockerHost:
     return DockerHost.objects.get(pk=op.params["host"])
 
 
+
 def request_create(user, host: DockerHost, *, name: str, driver: str = "bridge", subnet: str = "", gateway: str = "",
                    internal: bool = False, attachable: bool = False, labels: dict | None = None):
     authorize(user, host.team_id)  # 403 before any validation
@@ -86,8 +87,7 @@ def perform_create(op, progress) -> dict:
     with host_client(host) as client:
         created = engine.create_network(client, p["name"], driver=p["driver"], subnet=p["subnet"], gateway=p["gateway"],
                                         internal=p["internal"], attachable=p["attachable"], labels=p["labels"])
-        rows = refresh_network_rows(host, client)
-    network = rows.get(created["Id"])
+        network = refresh_kind(host, "networks", client=client, key=created["Id"])
     progress.log(f"Created network {p['name']} ({created['Id'][:12]})")
     _publish("network.created", host, network, p["name"], f"Created network {p['name']} on {host.name}")
     return {"id": created["Id"], "network": network.pk if network else None}
@@ -133,9 +133,9 @@ def perform_connect(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         engine.connect_network(client, p["network"], p["container"], p["aliases"])
-        rows = refresh_network_rows(host, client)
+        network = refresh_kind(host, "networks", client=client, key=p["network"])
     progress.log(f"Connected {p['container_name']} to {op.target_name}" + (f" as {', '.join(p['aliases'])}" if p["aliases"] else ""))
-    _publish("network.connected", host, rows.get(p["network"]), op.target_name, f"Connected {p['container_name']} to {op.target_name}",
+    _publish("network.connected", host, network, op.target_name, f"Connected {p['container_name']} to {op.target_name}",
              {"container": p["container_name"]})
     return {"container": p["container"]}
 
@@ -152,9 +152,9 @@ def perform_disconnect(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         engine.disconnect_network(client, p["network"], p["container"], force=p["force"])
-        rows = refresh_network_rows(host, client)
+        network = refresh_kind(host, "networks", client=client, key=p["network"])
     progress.log(f"Disconnected {p['container_name']} from {op.target_name}")
-    _publish("network.disconnected", host, rows.get(p["network"]), op.target_name,
+    _publish("network.disconnected", host, network, op.target_name,
              f"Disconnected {p['container_name']} from {op.target_name}", {"container": p["container_name"]})
     return {"container": p["container"]}
 
@@ -171,7 +171,7 @@ def perform_remove(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         engine.remove_network(client, p["network"])
-        refresh_network_rows(host, client)
+        refresh_kind(host, "networks", client=client)
     progress.log(f"Removed network {p['name']}")
     _publish("network.removed", host, None, p["name"], f"Removed network {p['name']} from {host.name}")
     return {"name": p["name"]}
@@ -187,7 +187,7 @@ def perform_prune(op, progress) -> dict:
     host = _host(op)
     with host_client(host) as client:
         result = engine.prune_networks(client)
-        refresh_network_rows(host, client)
+        refresh_kind(host, "networks", client=client)
     deleted = result.get("NetworksDeleted") or []
     progress.log(f"Removed {len(deleted)} unused networks" + (f": {', '.join(deleted)}" if deleted else "") + " (built-in networks are never pruned)")
     events.publish("network.pruned", host.team_id, host=host, summary=f"Pruned {len(deleted)} networks on {host.name}", data={"deleted": deleted})

@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -308,7 +309,7 @@ def sync_containers(host: DockerHost, client, now: datetime, *, full: bool = Fal
     return KindCounts(len(listed), len(changed) - len(vanished_meanwhile), removed)
 
 
-def sync_images(host: DockerHost, client, now: datetime) -> KindCounts:
+def sync_images(host: DockerHost, client, now: datetime, *, full: bool = False) -> KindCounts:
     listed = {i["Id"]: i for i in engine.list_images(client)}
     existing = {r.docker_id: r for r in Image.objects.filter(host=host).defer("inspect")}
     # An image's content never changes under its id: inspect new ones only (arch, os).
@@ -323,7 +324,7 @@ def sync_images(host: DockerHost, client, now: datetime) -> KindCounts:
     return KindCounts(len(listed), len(rows) + len(known), removed)
 
 
-def sync_volumes(host: DockerHost, client, now: datetime) -> KindCounts:
+def sync_volumes(host: DockerHost, client, now: datetime, *, full: bool = False) -> KindCounts:
     listed = {v["Name"]: v for v in engine.list_volumes(client)}
     existing = {r.name: r for r in Volume.objects.filter(host=host)}
     with transaction.atomic():
@@ -332,7 +333,7 @@ def sync_volumes(host: DockerHost, client, now: datetime) -> KindCounts:
     return KindCounts(len(listed), len(listed), removed)
 
 
-def sync_networks(host: DockerHost, client, now: datetime) -> KindCounts:
+def sync_networks(host: DockerHost, client, now: datetime, *, full: bool = False) -> KindCounts:
     ids = [n["Id"] for n in engine.list_networks(client)]
     existing = {r.docker_id: r for r in Network.objects.filter(host=host)}
     # The list omits attached containers (API >= 1.28): inspect each (hosts have few networks).
@@ -343,24 +344,49 @@ def sync_networks(host: DockerHost, client, now: datetime) -> KindCounts:
     return KindCounts(len(ids), len(inspects), removed)
 
 
-def sync_host(host: DockerHost, *, client=None, full: bool = False, timeout: float | None = None) -> SyncResult:
-    """Bring the host's mirror in line with its engine. Raises EngineError when unreachable."""
-    own = client is None
-    client = client or client_for(host, timeout=timeout)
+KINDS = ("containers", "images", "volumes", "networks")
+
+
+@contextmanager
+def engine_client(host: DockerHost, client=None, timeout: float | None = None) -> Iterator:
+    """The caller's client as is, or one of our own that is closed on the way out."""
+    if client is not None:
+        yield client
+        return
+    own = client_for(host, timeout=timeout)
     try:
-        now = timezone.now()
-        result = SyncResult(
-            containers=sync_containers(host, client, now, full=full),
-            images=sync_images(host, client, now),
-            volumes=sync_volumes(host, client, now),
-            networks=sync_networks(host, client, now),
-        )
+        yield own
     finally:
-        if own:
-            client.close()
+        own.close()
+
+
+def sync_host(host: DockerHost, *, client=None, full: bool = False, timeout: float | None = None,
+              kinds: Iterable[str] = KINDS) -> SyncResult:
+    """Bring the host's mirror of `kinds` in line with its engine (the one per-kind refresh:
+    the listener's resync, the periodic sync and every operation that changed a kind call
+    it). `full` re-inspects every container (other kinds are read whole anyway; an image
+    never changes under its id). Raises EngineError when unreachable."""
+    syncs = {"containers": sync_containers, "images": sync_images, "volumes": sync_volumes, "networks": sync_networks}
+    result = SyncResult()
+    with engine_client(host, client, timeout) as c:
+        now = timezone.now()
+        for kind in kinds:
+            setattr(result, kind, syncs[kind](host, c, now, full=full))
     if result.changed:
         notify_changed(host, "mirror.synced")
     return result
+
+
+MODELS = {"containers": Container, "images": Image, "volumes": Volume, "networks": Network}
+
+
+def refresh_kind(host: DockerHost, kind: str, *, client=None, key: str = ""):
+    """After an operation: re-read all the host's objects of `kind` (one change can touch
+    others: a pull moves a tag off the old image) and return the row keyed `key` (docker id;
+    name for volumes), or None."""
+    sync_host(host, client=client, kinds=(kind,))
+    model = MODELS[kind]
+    return model.objects.filter(host=host, **{_key(model): key}).first() if key else None
 
 
 def notify_changed(host: DockerHost, kind: str) -> None:
@@ -368,7 +394,20 @@ def notify_changed(host: DockerHost, kind: str) -> None:
     broadcast_to_team(host.team_id, {"type": "mirror", "kind": kind, "host": host.pk})
 
 
-# --- single objects (the listener) -----------------------------------------------------------
+# --- single objects (the listener, operations) -----------------------------------------------
+
+def refresh_object(host: DockerHost, kind: str, key: str, *, client=None, timeout: float | None = None):
+    """Re-read one container/image/volume/network into its row (the one single-object
+    refresh: the listener and every operation use it). Returns the row, marked removed if
+    the engine no longer has it, or None if it was never mirrored."""
+    apply = {"container": apply_container, "image": apply_image, "volume": apply_volume, "network": apply_network}[kind]
+    with engine_client(host, client, timeout) as c:
+        return apply(host, c, key)
+
+
+def refresh_container(host: DockerHost, docker_id: str, *, client=None, timeout: float | None = None) -> Container | None:
+    return refresh_object(host, "container", docker_id, client=client, timeout=timeout)
+
 
 def apply_container(host: DockerHost, client, docker_id: str) -> Container | None:
     """Re-read one container into its row; None (and the row marked removed) if it is gone."""

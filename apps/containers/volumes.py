@@ -26,7 +26,7 @@ from apps.hosts.models import DockerHost
 from .helper_image import ensure_helper_image
 from .images import url_for
 from .models import Volume
-from .refresh import refresh_volume_rows
+from .sync import refresh_kind
 from .tasks_resources import authorize, host_client, performer, start_operation
 
 VOLUME_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
@@ -82,10 +82,9 @@ def perform_create(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         created = engine.create_volume(client, p["name"], p["driver"], p["driver_opts"], p["labels"])
-        rows = refresh_volume_rows(host, client)
+        volume = refresh_kind(host, "volumes", client=client, key=created["Name"])
     name = created["Name"]
     progress.log(f"Created volume {name} ({created.get('Driver', '')})")
-    volume = rows.get(name)
     _publish("volume.created", host, volume, name, f"Created volume {name} on {host.name}")
     return {"name": name, "volume": volume.pk if volume else None}
 
@@ -100,7 +99,7 @@ def perform_remove(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         engine.remove_volume(client, p["name"], force=p["force"])
-        refresh_volume_rows(host, client)
+        refresh_kind(host, "volumes", client=client)
     progress.log(f"Removed volume {p['name']}")
     _publish("volume.removed", host, None, p["name"], f"Removed volume {p['name']} from {host.name}")
     return {"name": p["name"]}
@@ -115,7 +114,7 @@ def perform_prune(op, progress) -> dict:
     host = _host(op)
     with host_client(host) as client:
         result = engine.prune_volumes(client)
-        refresh_volume_rows(host, client)
+        refresh_kind(host, "volumes", client=client)
     deleted = result.get("VolumesDeleted") or []
     reclaimed = int(result.get("SpaceReclaimed") or 0)
     progress.log(f"Removed {len(deleted)} unused volumes, reclaimed {reclaimed} bytes")

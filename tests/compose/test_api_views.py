@@ -38,7 +38,7 @@ def test_validate_endpoint_returns_locations(api_client, two_teams):
 
 def test_validate_endpoint_warns_about_ports_busy_on_the_host(api_client, two_teams, host):
     Container.objects.create(team=host.team, host=host, docker_id="c1", name="other", state="running",
-                             ports=[{"PublicPort": 8080, "PrivatePort": 80, "Type": "tcp"}])
+                             ports=[{"private": 80, "protocol": "tcp", "host_ip": "0.0.0.0", "public": 8080}])
     r = api_client(two_teams["a"]["viewer"]).post("/api/v1/compose/validate/", {
         "content": "services:\n  a:\n    image: x\n    ports: ['8080:80']\n", "host": host.pk}, format="json")
     warnings = r.json()["warnings"]
