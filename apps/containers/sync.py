@@ -7,7 +7,9 @@ vanished rows removed. A container is inspected only when its list entry differs
 the row (state, health, name, image, labels) or `full=True`, so a steady-state resync
 costs about one `GET /containers/json`.
 
-The listener calls the single-object functions (`apply_container`, `mark_removed`, ...).
+One way to refresh rows, used by every caller: `sync_host(host, kinds=...)` per kind (the
+listener's resync, the periodic sync, operations that changed a kind: `refresh_kind`) and
+`refresh_object(host, kind, key)` for one object (the listener, lifecycle operations).
 Environment values never reach the database: inspects are stored with each value masked,
 and operators reveal them with a live read (`read_env`).
 
@@ -397,51 +399,38 @@ def notify_changed(host: DockerHost, kind: str) -> None:
 # --- single objects (the listener, operations) -----------------------------------------------
 
 def refresh_object(host: DockerHost, kind: str, key: str, *, client=None, timeout: float | None = None):
-    """Re-read one container/image/volume/network into its row (the one single-object
-    refresh: the listener and every operation use it). Returns the row, marked removed if
-    the engine no longer has it, or None if it was never mirrored."""
-    apply = {"container": apply_container, "image": apply_image, "volume": apply_volume, "network": apply_network}[kind]
+    """Re-read one container/image/volume/network into its row: the one single-object refresh
+    (the listener and every operation use it). If the engine no longer has the object, its
+    row is marked removed and returned (None if it was never mirrored)."""
+    model, inspect, to_fields = SINGLE[kind]
     with engine_client(host, client, timeout) as c:
-        return apply(host, c, key)
+        data = _or_none(inspect, c, key)
+    if data is None:
+        # An image event may name a tag: only an id says which row went away.
+        return None if kind == "image" and not key.startswith("sha256:") else mark_removed(model, host, key)
+    fields = to_fields(data)
+    upsert(model, host, [fields], timezone.now())
+    return model.objects.get(host=host, **{_key(model): fields[_key(model)]})
 
 
 def refresh_container(host: DockerHost, docker_id: str, *, client=None, timeout: float | None = None) -> Container | None:
     return refresh_object(host, "container", docker_id, client=client, timeout=timeout)
 
 
-def apply_container(host: DockerHost, client, docker_id: str) -> Container | None:
-    """Re-read one container into its row; None (and the row marked removed) if it is gone."""
-    data = _or_none(engine.inspect_container, client, docker_id)
-    if data is None:
-        return mark_removed(Container, host, docker_id)
-    upsert(Container, host, [container_fields(data)], timezone.now())
-    return Container.objects.get(host=host, docker_id=data["Id"])
-
-
-def apply_image(host: DockerHost, client, ref: str) -> Image | None:
-    data = _or_none(engine.inspect_image, client, ref)
-    if data is None:
-        return mark_removed(Image, host, ref) if ref.startswith("sha256:") else None
+def _image_from_inspect(data: dict) -> dict:
+    """An image's row fields from its inspect alone (the list entry's keys rebuilt)."""
     listed = {"Id": data["Id"], "RepoTags": data.get("RepoTags"), "RepoDigests": data.get("RepoDigests"),
               "Size": data.get("Size"), "Labels": (data.get("Config") or {}).get("Labels"), "Created": data.get("Created")}
-    upsert(Image, host, [image_fields(listed, data)], timezone.now())
-    return Image.objects.get(host=host, docker_id=data["Id"])
+    return image_fields(listed, data)
 
 
-def apply_volume(host: DockerHost, client, name: str) -> Volume | None:
-    data = _or_none(engine.inspect_volume, client, name)
-    if data is None:
-        return mark_removed(Volume, host, name)
-    upsert(Volume, host, [volume_fields(data)], timezone.now())
-    return Volume.objects.get(host=host, name=data["Name"])
-
-
-def apply_network(host: DockerHost, client, network_id: str) -> Network | None:
-    data = _or_none(engine.inspect_network, client, network_id)
-    if data is None:
-        return mark_removed(Network, host, network_id)
-    upsert(Network, host, [network_fields(data)], timezone.now())
-    return Network.objects.get(host=host, docker_id=data["Id"])
+# kind: (model, inspect call, inspect -> row fields)
+SINGLE = {
+    "container": (Container, engine.inspect_container, container_fields),
+    "image": (Image, engine.inspect_image, _image_from_inspect),
+    "volume": (Volume, engine.inspect_volume, volume_fields),
+    "network": (Network, engine.inspect_network, network_fields),
+}
 
 
 def mark_removed(model, host: DockerHost, key: str):

@@ -118,7 +118,8 @@ def test_stack_folders_are_discovered(two_teams, host, tmp_path):
     StackFolder.objects.create(host=local, path=str(tmp_path))
     [found] = discovery.from_folders(local)
     assert (found.name, found.source, found.files_reachable) == ("app1", "folder", True)
-    # Remote hosts: read through a helper container, which is not available yet (said clearly).
+    # A remote host that cannot be reached: said clearly, the discovery carries on without it
+    # (tests/compose/test_remote_folders.py reads a reachable one).
     StackFolder.objects.create(host=host, path="/opt/stacks")
     assert discovery.from_folders(host) == []
     with pytest.raises(files.RemoteFolderUnavailable):
