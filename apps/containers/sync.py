@@ -131,7 +131,7 @@ def container_fields(inspect: dict, listed: dict | None = None) -> dict:
         "name": (inspect.get("Name") or "").lstrip("/")[:255],
         "image": (config.get("Image") or "")[:500],
         "image_id": (inspect.get("Image") or "")[:100],
-        "command": shlex.join([inspect.get("Path") or "", *(inspect.get("Args") or [])]).strip("' ") if inspect.get("Path") else "",
+        "command": shlex.join([inspect["Path"], *(inspect.get("Args") or [])]) if inspect.get("Path") else "",
         "state": state.get("Status") or Container.State.CREATED,
         "status": ((listed or {}).get("Status") or status_text(state))[:200],
         "health": health if health in Container.Health.values else "",
