@@ -10,7 +10,7 @@ from __future__ import annotations
 from docker.types import Mount
 
 from .errors import guard
-from .resources import HelperResult, _remove_quietly, _where
+from .resources import HelperResult, _where, run_to_end
 
 FOLDER_TARGET = "/f"
 
@@ -28,11 +28,4 @@ def run_in_folder(client, image: str, folder: str, command: list[str], *, labels
         )
         cid = client.api.create_container(image, command=command, host_config=host_config, labels=labels,
                                           working_dir="/", network_disabled=True, user="0:0")["Id"]
-        try:
-            client.api.start(cid)
-            exit_code = client.api.wait(cid, timeout=timeout)["StatusCode"]
-            stdout = client.api.logs(cid, stdout=True, stderr=False)
-            stderr = client.api.logs(cid, stdout=False, stderr=True)
-        finally:
-            _remove_quietly(client, cid)
-    return HelperResult(exit_code, stdout, stderr)
+        return run_to_end(client, cid, timeout)
