@@ -29,7 +29,7 @@ import logging  # noqa: E402
 import docker  # noqa: E402 - the bench compares against the SDK itself
 
 from apps.accounts.models import Membership, Team, User  # noqa: E402
-from apps.containers import lifecycle  # noqa: E402
+from apps.containers import lifecycle, sync  # noqa: E402
 from apps.hosts.models import DockerHost  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))
@@ -53,7 +53,7 @@ def main() -> None:
     container = sdk.containers.run(IMAGE, LOOP, detach=True, name=f"bench-lifecycle-{uuid.uuid4().hex[:6]}",
                                    labels={"dockerforge.bench": "1"})
     try:
-        row = lifecycle.refresh_container_row(host, container.id)
+        row = sync.refresh_container(host, container.id)
 
         def through_operations():
             for op in (lifecycle.request_stop(user, row, timeout=5), lifecycle.request_start(user, row)):

@@ -80,9 +80,7 @@ def main() -> None:
     from apps.accounts.models import Membership, Team
     from apps.activity.models import Operation
     from apps.containers import images, volumes
-    from apps.containers.models import Volume
-    from apps.containers.refresh import refresh_volume_rows
-    from apps.containers.tasks_resources import host_client
+    from apps.containers.sync import refresh_kind
     from apps.hosts.models import DockerHost
     from dockerforge.celery import app
 
@@ -117,9 +115,7 @@ def main() -> None:
         filler = client.containers.run(BASE, ["sh", "-c", "for i in $(seq 1 200); do echo $i > /v/file-$i; done; mkdir /v/dir"],
                                        volumes={volume_name: {"bind": "/v", "mode": "rw"}}, remove=True)
         del filler
-        with host_client(host) as c:
-            refresh_volume_rows(host, c)
-        volume = Volume.objects.get(host=host, name=volume_name)
+        volume = refresh_kind(host, "volumes", key=volume_name)
         volumes.list_directory(user, volume, "")  # provisions the helper image once
         times = []
         for _ in range(BROWSES):

@@ -1,5 +1,5 @@
-"""Finding stacks: from Compose labels on the host's containers (the mirror) and from the
-host's stack folders; refreshing the mirror rows of Compose containers after an operation."""
+"""Finding stacks: from Compose labels on the host's containers (the mirror, refreshed through
+the containers app's sync) and from the host's stack folders."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
-from django.db import transaction
 from django.utils import timezone
 
 from apps.containers.models import Container
+from apps.containers.sync import sync_host
 
 from . import files
 from .models import ComposeProject, StackFolder
@@ -21,59 +21,8 @@ LABEL_PROJECT = "com.docker.compose.project"
 LABEL_SERVICE = "com.docker.compose.service"
 LABEL_FILES = "com.docker.compose.project.config_files"
 LABEL_WORKDIR = "com.docker.compose.project.working_dir"
-
-
-# --- the mirror rows of Compose containers ---------------------------------------------------
-
-def refresh_compose_containers(host, project: str | None = None, timeout: float = 10.0) -> int:
-    """Upsert the mirror rows of the host's Compose containers (of one project, or all) from
-    the engine, and mark the vanished ones removed. The containers app's full sync does the
-    same for every container; this keeps stack pages right straight after an operation."""
-    from apps.engine.errors import guard
-    from apps.hosts.services import client_for
-
-    label = f"{LABEL_PROJECT}={project}" if project else LABEL_PROJECT
-    client = client_for(host, timeout=timeout)
-    try:
-        with guard(f"listing containers on {host.name}"):
-            rows = client.api.containers(all=True, filters={"label": label})
-    finally:
-        client.close()
-    now = timezone.now()
-    seen = []
-    with transaction.atomic():
-        for raw in rows:
-            seen.append(raw["Id"])
-            Container.objects.update_or_create(host=host, docker_id=raw["Id"], defaults=_mirror_fields(host, raw, now))
-        stale = Container.objects.filter(host=host, removed_at__isnull=True).exclude(compose_project="").exclude(docker_id__in=seen)
-        if project:
-            stale = stale.filter(compose_project=project)
-        stale.update(removed_at=now)
-    return len(seen)
-
-
-def _mirror_fields(host, raw: dict, now) -> dict:
-    labels = raw.get("Labels") or {}
-    status = raw.get("Status") or ""
-    health = next((h for h in ("unhealthy", "healthy", "starting") if f"({h}" in status), "")
-    return {
-        "team_id": host.team_id,
-        "name": (raw.get("Names") or ["/"])[0].lstrip("/"),
-        "image": raw.get("Image", ""),
-        "image_id": raw.get("ImageID", ""),
-        "command": raw.get("Command", ""),
-        "state": raw.get("State", "created"),
-        "status": status,
-        "health": health,
-        "labels": labels,
-        "ports": raw.get("Ports") or [],
-        "networks": sorted(((raw.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
-        "mounts": raw.get("Mounts") or [],
-        "compose_project": labels.get(LABEL_PROJECT, ""),
-        "compose_service": labels.get(LABEL_SERVICE, ""),
-        "last_synced_at": now,
-        "removed_at": None,
-    }
+# What a page or a task waits for the engine while refreshing the mirror.
+REFRESH_TIMEOUT = 10.0
 
 
 # --- discovery -------------------------------------------------------------------------------
@@ -81,7 +30,7 @@ def _mirror_fields(host, raw: dict, now) -> dict:
 def discover_host(host, *, refresh: bool = True) -> list[ComposeProject]:
     """Every stack on the host, from labels and stack folders; returns the projects seen."""
     if refresh:
-        refresh_compose_containers(host)
+        sync_host(host, kinds=("containers",), timeout=REFRESH_TIMEOUT)
     found = {p.name: p for p in from_labels(host)}
     for project in from_folders(host):
         found.setdefault(project.name, project)

@@ -20,7 +20,7 @@ MAX_FILE_BYTES = 512 * 1024
 
 
 class RemoteFolderUnavailable(Exception):
-    """Reading folders on a remote host needs the helper-image service of the containers app."""
+    """A remote host's stack folder could not be read (engine unreachable, no such folder)."""
 
 
 @dataclass
@@ -66,19 +66,55 @@ def list_folder(host, path: str) -> list[FolderStack]:
     return stacks
 
 
-def read_remote_folder(host, path: str) -> list[FolderStack]:
-    """Stack folders on a remote host, read through a short-lived helper container.
+# Lists the stack folders under /f: per sub-folder holding a compose file, "name NUL file NUL"
+# (names may hold spaces and newlines, never NUL). Symlinked folders are skipped, as locally.
+REMOTE_LIST_SCRIPT = r"""cd /f || exit 3
+for d in */ .*/; do
+  d="${d%/}"
+  case "$d" in .|..|'*'|'.*') continue;; esac
+  [ -L "$d" ] && continue
+  [ -d "$d" ] || continue
+  for n in NAMES; do
+    if [ -f "$d/$n" ]; then printf '%s\0%s\0' "$d" "$n"; break; fi
+  done
+done
+""".replace("NAMES", " ".join(COMPOSE_FILE_NAMES))
+HELPER_LABELS = {"org.dockerforge.helper": "stack-folder"}
 
-    The helper-image provisioning lives in apps.containers.helper_image (the resources
-    slice); until it is available this says so clearly instead of guessing.
-    """
+
+def read_remote_folder(host, path: str) -> list[FolderStack]:
+    """Stack folders on a remote host, read through a short-lived helper container with the
+    folder bind-mounted read-only (apps.containers.helper_image provisions its image)."""
+    from apps.containers.helper_image import ensure_helper_image
+    from apps.containers.sync import engine_client
+    from apps.engine.errors import EngineError
+    from apps.engine.folders import run_in_folder
+
+    if not os.path.isabs(path) or ".." in Path(path).parts:
+        raise RemoteFolderUnavailable(f"The stack folder {path!r} on {host.name} is not an absolute path.")
     try:
-        from apps.containers import helper_image  # noqa: F401
-    except ImportError:
-        raise RemoteFolderUnavailable(
-            f"Stack folders on remote host {host.name} cannot be read yet: the helper image service is not installed."
-        ) from None
-    raise RemoteFolderUnavailable(f"Reading stack folders on remote host {host.name} is not implemented yet.")
+        with engine_client(host, timeout=settings.INTERACTIVE_ENGINE_TIMEOUT) as client:
+            image = ensure_helper_image(client)
+            result = run_in_folder(client, image, path, ["sh", "-c", REMOTE_LIST_SCRIPT], labels=HELPER_LABELS,
+                                   timeout=settings.INTERACTIVE_ENGINE_TIMEOUT)
+    except EngineError as exc:
+        raise RemoteFolderUnavailable(f"Cannot read the stack folder {path} on {host.name}: {exc}") from None
+    if result.exit_code != 0:
+        detail = result.stderr.decode("utf-8", "replace")[:300].strip()
+        raise RemoteFolderUnavailable(f"Cannot read the stack folder {path} on {host.name}: {detail or f'exit {result.exit_code}'}")
+    return parse_remote_listing(path, result.stdout)
+
+
+def parse_remote_listing(path: str, output: bytes) -> list[FolderStack]:
+    """REMOTE_LIST_SCRIPT's output as stacks, with the host's own paths."""
+    fields = output.decode("utf-8", "replace").split("\0")
+    stacks = []
+    for folder, compose_file in zip(fields[0::2], fields[1::2], strict=False):
+        name = normalise_project_name(folder)
+        if name and compose_file in COMPOSE_FILE_NAMES:
+            working_dir = os.path.join(path, folder)
+            stacks.append(FolderStack(name, working_dir, [os.path.join(working_dir, compose_file)]))
+    return sorted(stacks, key=lambda s: s.working_dir)
 
 
 def files_reachable(host, config_files: list[str]) -> bool:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.activity import operations
 from apps.activity.audit import record_action
+from apps.containers.sync import sync_host
 from apps.core import events
 from apps.core.api import user_may
 from apps.core.roles import Action
@@ -84,10 +85,10 @@ def context_for(host, project_name: str = "") -> validation.Context:
     if project_name:  # a stack's own containers do not conflict with its next `up`
         running = running.exclude(compose_project=project_name)
     for c in running.only("name", "ports", "compose_project"):
-        for port in c.ports or []:
-            if isinstance(port, dict) and port.get("PublicPort"):
+        for port in c.ports or []:  # the mirror's shape (apps/containers/sync.py)
+            if isinstance(port, dict) and port.get("public"):
                 owner = f"container {c.name!r}" + (f" (stack {c.compose_project})" if c.compose_project else "")
-                busy[(int(port["PublicPort"]), port.get("Type", "tcp"))] = owner
+                busy[(int(port["public"]), port.get("protocol", "tcp"))] = owner
     return validation.Context(busy_ports=busy, local_images=_local_images(host), registry_check=_registry_check(host),
                               cli=cli.cli_version())
 
@@ -289,7 +290,8 @@ def perform(op, progress) -> dict:
             raise cli.ComposeError(f"`compose {' '.join(step)}` exited with {code}")
     if action == "up":
         ComposeFileVersion.objects.filter(pk=getattr(current_version(project), "pk", None)).update(deployed_at=timezone.now())
-    discovery.refresh_compose_containers(project.host, project.name)
+    # `up`/`down` also create and remove the stack's networks and volumes.
+    sync_host(project.host, kinds=("containers", "volumes", "networks"), timeout=discovery.REFRESH_TIMEOUT)
     _publish(project, action, params, ok=True)
     return {"action": action, "service": params.get("service", "")}
 

@@ -67,11 +67,24 @@ def stack_create(request):
     return render(request, "compose/stack_form.html", {"nav": "stacks", "form": form}, status=400 if form.errors else 200)
 
 
+def _service_rows(request, project, data) -> list[tuple[str, list]]:
+    """[(service, its present containers)] for the services table (links to container pages)."""
+    from apps.containers.models import Container
+
+    names = sorted(set(project.services) | set((data or {}).get("services") or {}))
+    rows = Container.objects.for_user(request.user, Action.VIEW).filter(
+        host_id=project.host_id, compose_project=project.name).present().defer("inspect").order_by("name")
+    by_service: dict[str, list] = {}
+    for c in rows:
+        by_service.setdefault(c.compose_service, []).append(c)
+    return [(name, by_service.get(name, [])) for name in names]
+
+
 def _detail_context(request, project) -> dict:
     data, _ = services.parsed(project)
     return {
         "nav": "stacks", "project": project, "graph": graph.build(project, data),
-        "services": sorted(set(project.services) | set((data or {}).get("services") or {})),
+        "services": _service_rows(request, project, data),
         "can_operate": user_may(request.user, project.team_id, Action.OPERATE),
         "can_manage": user_may(request.user, project.team_id, Action.MANAGE),
         "versions": project.versions.all()[:20],

@@ -13,17 +13,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.urls import NoReverseMatch, reverse
 
-from apps.core import events
 from apps.engine import resources as engine
 from apps.hosts.models import DockerHost
 
 from .models import Image
-from .refresh import refresh_image_rows
 from .registries import DOCKER_HUB, auth_config_for, registry_of, validate_registry
-from .tasks_resources import authorize, performer, start_operation
+from .sync import refresh_kind
+from .tasks_resources import announce, authorize, performer, publish_outcome, start_operation
 from .tasks_resources import host_client as _client
+from .tasks_resources import op_host as _host
 
 # Docker's reference grammar, pragmatically: [registry/]path[:tag][@digest]. The first
 # component is a registry only when it has a dot or a port or is "localhost" (Docker's rule).
@@ -65,23 +64,6 @@ def validate_reference(value: str) -> str:
     return value
 
 
-def url_for(name: str, pk) -> str:
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:  # the page may not be wired in every deployment of the app
-        return ""
-
-
-def _publish(kind: str, host, image: Image | None, name: str, summary: str, data: dict | None = None) -> None:
-    target = events.ref("image", image, name, image.labels if image else {}) if image else {"kind": "image", "id": None, "name": name, "labels": {}}
-    events.publish(
-        kind, host.team_id, host=host, target=target, summary=summary,
-        url=url_for("containers:image_detail", image.pk) if image else "", data=data or {},
-    )
-
-
-def _host(op) -> DockerHost:
-    return DockerHost.objects.get(pk=op.params["host"])
 
 
 # --- pull -----------------------------------------------------------------------------------
@@ -174,9 +156,8 @@ def perform_pull(op, progress) -> dict:
             report(tracker.fraction)
         report(1.0, force=True)
         image_id = engine.inspect_image(client, reference)["Id"]
-        rows = refresh_image_rows(host, client, inspect_ids=(image_id,))
-    image = rows.get(image_id)
-    _publish("image.pulled", host, image, reference, f"Pulled {reference} on {host.name}", {"reference": reference})
+        image = refresh_kind(host, "images", client=client, key=image_id)
+    announce(host, "image", image)  # the engine's `pull` event is the stored one
     return {"image_id": image_id, "image": image.pk if image else None, "reference": reference}
 
 
@@ -264,12 +245,11 @@ def perform_build(op, progress) -> dict:
                     progress.log(line)
                 report(tracker.fraction)
             image_id = tracker.image_id or (engine.inspect_image(client, tag)["Id"] if tag else "")
-            rows = refresh_image_rows(host, client, inspect_ids=(image_id,) if image_id else ())
+            image = refresh_kind(host, "images", client=client, key=image_id)
     finally:
         if op.params.get("context_file"):
             (build_context_dir() / Path(op.params["context_file"]).name).unlink(missing_ok=True)
-    image = rows.get(image_id)
-    _publish("image.built", host, image, tag or image_id[:19], f"Built {tag or image_id[:19]} on {host.name}", {"tag": tag})
+    publish_outcome("image.built", host, image, tag or image_id[:19], f"Built {tag or image_id[:19]} on {host.name}", {"tag": tag})
     return {"image_id": image_id, "image": image.pk if image else None, "tag": tag}
 
 
@@ -295,10 +275,10 @@ def perform_tag(op, progress) -> dict:
     p = op.params
     with _client(host) as client:
         engine.tag_image(client, p["image"], p["repository"], p["tag"])
-        rows = refresh_image_rows(host, client, inspect_ids=(p["image"],))
+        image = refresh_kind(host, "images", client=client, key=p["image"])
     name = f"{p['repository']}:{p['tag']}"
     progress.log(f"Tagged {p['image'][:19]} as {name}")
-    _publish("image.tagged", host, rows.get(p["image"]), name, f"Tagged {name} on {host.name}")
+    announce(host, "image", image)
     return {"tag": name}
 
 
@@ -313,10 +293,10 @@ def perform_remove(op, progress) -> dict:
     p = op.params
     with _client(host) as client:
         removed = engine.remove_image(client, p["image"], force=p["force"])
-        refresh_image_rows(host, client)
+        refresh_kind(host, "images", client=client)
     for item in removed:
         progress.log(" ".join(f"{k}: {v}" for k, v in item.items()))
-    _publish("image.removed", host, None, p["name"], f"Removed image {p['name']} from {host.name}")
+    announce(host, "image", None)
     return {"removed": removed}
 
 
@@ -330,11 +310,11 @@ def perform_prune(op, progress) -> dict:
     host = _host(op)
     with _client(host) as client:
         result = engine.prune_images(client, dangling_only=not op.params["all"])
-        refresh_image_rows(host, client)
+        refresh_kind(host, "images", client=client)
     deleted = result.get("ImagesDeleted") or []
     reclaimed = int(result.get("SpaceReclaimed") or 0)
     progress.log(f"Removed {len(deleted)} image entries, reclaimed {reclaimed} bytes")
-    events.publish("image.pruned", host.team_id, host=host, summary=f"Pruned images on {host.name}: {reclaimed} bytes reclaimed",
+    publish_outcome("image.pruned", host, None, "", f"Pruned images on {host.name}: {reclaimed} bytes reclaimed",
                    data={"deleted": len(deleted), "reclaimed": reclaimed})
     return {"deleted": deleted, "reclaimed": reclaimed}
 

@@ -5,137 +5,49 @@ rename; create/run from a spec; recreate (edit) and duplicate through recreate.p
 other teams' rows never reach here: the caller's queryset answers 404), validates the
 options and records the Operation; its task calls `perform_action` / `perform_create` /
 `perform_recreate` / `perform_duplicate`, which talk to the engine, refresh the mirror row,
-publish `container.<past tense>` events and audit with the actor the task runs as.
+audit with the actor the task runs as and push a team refresh.
+
+One Event per state change: the engine reports every start, stop, kill, destroy, create and
+rename itself, and the events listener stores those as `container.<engine action>`. An
+operation therefore stores no Event of its own for them (notifications would route both);
+it records who did it (the Operation and the audit log) and pushes `{"type": "container"}`
+to the team so open pages update even where no listener runs. Only outcomes the engine has no
+word for are published here: `container.recreated` and `container.recreate_failed`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from apps.activity import operations
 from apps.activity.audit import record, record_action
 from apps.core import checks, events
 from apps.core.api import user_may
+from apps.core.broadcast import broadcast_to_team
 from apps.core.roles import Action
 from apps.engine import lifecycle as engine
-from apps.engine.errors import EngineObjectNotFound
 from apps.hosts.models import DockerHost
 from apps.hosts.services import client_for
 
 from . import create_spec
 from .models import Container
+from .sync import refresh_container
 
 logger = logging.getLogger(__name__)
-NULL_TIME = "0001-01-01T00:00:00Z"
 
 
-@dataclass(frozen=True)
-class LifecycleAction:
-    name: str
-    event: str  # container.<event>
-    verb: str  # for logs and summaries
-    severity: str = "info"
-
-
-ACTIONS: dict[str, LifecycleAction] = {
-    a.name: a
-    for a in (
-        LifecycleAction("start", "started", "Starting"),
-        LifecycleAction("stop", "stopped", "Stopping"),
-        LifecycleAction("restart", "restarted", "Restarting"),
-        LifecycleAction("pause", "paused", "Pausing"),
-        LifecycleAction("unpause", "unpaused", "Unpausing"),
-        LifecycleAction("kill", "killed", "Killing", "warning"),
-        LifecycleAction("remove", "removed", "Removing", "warning"),
-        LifecycleAction("rename", "renamed", "Renaming"),
-    )
+# action -> the verb for the Operation's log
+ACTIONS: dict[str, str] = {
+    "start": "Starting", "stop": "Stopping", "restart": "Restarting", "pause": "Pausing",
+    "unpause": "Unpausing", "kill": "Killing", "remove": "Removing", "rename": "Renaming",
 }
 # What a bulk request or an admin action may run (no options beyond defaults).
 BULK_ACTIONS = ("start", "stop", "restart", "pause", "unpause", "kill", "remove")
-
-
-# --- the mirror row ------------------------------------------------------------------------
-
-def _time(value: str | None):
-    if not value or value.startswith("0001-"):
-        return None
-    head, dot, rest = value.partition(".")
-    if dot:  # the engine gives nanoseconds; Python parses microseconds
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        value = f"{head}.{digits[:6]}{rest[len(digits):]}"
-    return parse_datetime(value)
-
-
-def _row_fields(host: DockerHost, data: dict) -> dict:
-    config, state = data.get("Config") or {}, data.get("State") or {}
-    labels = config.get("Labels") or {}
-    ports = []
-    for key, bindings in ((data.get("NetworkSettings") or {}).get("Ports") or {}).items():
-        port, _, proto = key.partition("/")
-        for b in bindings or [None]:
-            ports.append({"private": int(port), "type": proto, "ip": (b or {}).get("HostIp", ""), "public": int((b or {}).get("HostPort") or 0) or None})
-    return {
-        "team_id": host.team_id,
-        "name": data.get("Name", "").lstrip("/"),
-        "image": config.get("Image", "")[:500],
-        "image_id": data.get("Image", "")[:100],
-        "command": " ".join([data.get("Path") or "", *(data.get("Args") or [])]).strip(),
-        "state": state.get("Status") or Container.State.CREATED,
-        "status": state.get("Status", "")[:200],
-        "health": (state.get("Health") or {}).get("Status", ""),
-        "exit_code": state.get("ExitCode"),
-        "oom_killed": bool(state.get("OOMKilled")),
-        "restart_count": data.get("RestartCount") or 0,
-        "started_at": _time(state.get("StartedAt")),
-        "finished_at": _time(state.get("FinishedAt")),
-        "ports": ports,
-        "networks": sorted((data.get("NetworkSettings") or {}).get("Networks") or {}),
-        "mounts": [
-            {k: m.get(k) for k in ("Type", "Name", "Source", "Destination", "RW")} for m in data.get("Mounts") or []
-        ],
-        "labels": labels,
-        "compose_project": labels.get("com.docker.compose.project", "")[:255],
-        "compose_service": labels.get("com.docker.compose.service", "")[:255],
-        "engine_created_at": _time(data.get("Created")),
-        "inspect": data,
-        "last_synced_at": timezone.now(),
-        "removed_at": None,
-    }
-
-
-def refresh_container_row(host: DockerHost, docker_id: str, client=None) -> Container | None:
-    """Inspect one container and bring its mirror row up to date (created if new; marked
-    removed if the engine no longer has it). Returns the row, or None if there never was one.
-    Engine state, not a person's change: rows are written without audit."""
-    own_client = client is None
-    client = client or client_for(host)
-    try:
-        data = engine.inspect_container(client, docker_id, where=f"host {host.name}")
-    except EngineObjectNotFound:
-        Container.objects.filter(host=host, docker_id__startswith=docker_id, removed_at__isnull=True).update(
-            removed_at=timezone.now()
-        )
-        return Container.objects.filter(host=host, docker_id__startswith=docker_id).order_by("-pk").first()
-    finally:
-        if own_client:
-            client.close()
-    fields = _row_fields(host, data)
-    try:
-        with transaction.atomic():
-            row, _ = Container.objects.update_or_create(host=host, docker_id=data["Id"], defaults=fields)
-    except IntegrityError:  # the listener inserted it at the same moment
-        Container.objects.filter(host=host, docker_id=data["Id"]).update(**fields)
-        row = Container.objects.get(host=host, docker_id=data["Id"])
-    return row
 
 
 # --- who may ---------------------------------------------------------------------------------
@@ -307,7 +219,13 @@ def container_url(row: Container | None) -> str:
         return ""
 
 
+def announce(row: Container) -> None:
+    """Tell the team's open pages to re-fetch this container (kind and id only)."""
+    broadcast_to_team(row.team_id, {"type": "container", "id": row.pk})
+
+
 def publish(event: str, row: Container, host: DockerHost, summary: str, *, severity: str = "info", data: dict | None = None):
+    """Lifecycle outcomes the engine has no event for (recreate); see the module docstring."""
     events.publish(
         f"container.{event}", host.team_id, severity=severity, host=host,
         target=events.ref("container", row, row.name, row.labels), summary=summary, url=container_url(row),
@@ -336,23 +254,23 @@ def _call(client, action: str, ref: str, params: dict, where: str) -> None:
 
 def perform_action(op, progress) -> dict:
     params = op.params
-    action = ACTIONS[params["action"]]
+    action = params["action"]
     row = Container.objects.select_related("host").get(pk=params["container"])
     host = row.host
     where = f"host {host.name}"
     progress.check_cancel()
-    progress.log(f"{action.verb} {row.name} ({row.short_id}) on {host.name}")
+    progress.log(f"{ACTIONS[action]} {row.name} ({row.short_id}) on {host.name}")
     client = client_for(host, timeout=_engine_timeout(params))
     try:
-        _call(client, action.name, row.docker_id, params, where)
+        _call(client, action, row.docker_id, params, where)
         progress.progress(0.8)
-        row = refresh_container_row(host, row.docker_id, client) or row
+        row = refresh_container(host, row.docker_id, client=client) or row
     finally:
         client.close()
     options = {k: v for k, v in params.items() if k not in ("action", "container")}
     progress.log(f"Done: {row.name} is {'removed' if row.is_removed else row.state}")
-    publish(action.event, row, host, f"Container {row.name} {action.event} on {host.name}", severity=action.severity, data=options)
-    record_action(f"container.{action.name}", row, {"docker_id": row.docker_id, "host": host.pk, **options})
+    record_action(f"container.{action}", row, {"docker_id": row.docker_id, "host": host.pk, **options})
+    announce(row)
     return {"container": row.pk, "docker_id": row.docker_id, "state": row.state, "removed": row.is_removed}
 
 
@@ -379,11 +297,11 @@ def perform_create(op, progress) -> dict:
     client = client_for(host)
     try:
         new_id = _create_from_plan(client, host, plan, progress, start=params.get("start", True))
-        row = refresh_container_row(host, new_id, client)
+        row = refresh_container(host, new_id, client=client)
     finally:
         client.close()
-    publish("created", row, host, f"Container {row.name} created on {host.name}", data={"image": row.image})
     record_action("container.create", row, {"docker_id": new_id, "host": host.pk, "spec": params["changes"]})
+    announce(row)
     return {"container": row.pk, "docker_id": new_id, "state": row.state}
 
 
@@ -396,8 +314,8 @@ def perform_recreate(op, progress) -> dict:
     row = Container.objects.select_related("host").get(pk=params["container"])
     host = row.host
     result = recreate(host, row.docker_id, params["changes"], progress=progress, health_seconds=params.get("health_seconds"))
-    new_row = refresh_container_row(host, result.container_id) if result.container_id else None
-    refresh_container_row(host, row.docker_id)
+    new_row = refresh_container(host, result.container_id) if result.container_id else None
+    refresh_container(host, row.docker_id)
     target = new_row or row
     if not result.ok:
         publish("recreate_failed", target, host, f"Recreating {row.name} failed and was rolled back: {result.error}",
@@ -422,10 +340,9 @@ def perform_duplicate(op, progress) -> dict:
         plan = create_spec.apply_changes(plan_for_container(client, row.docker_id, where=f"host {host.name}"), params["changes"])
         progress.check_cancel()
         new_id = _create_from_plan(client, host, plan, progress, start=True)
-        new_row = refresh_container_row(host, new_id, client)
+        new_row = refresh_container(host, new_id, client=client)
     finally:
         client.close()
-    publish("created", new_row, host, f"Container {new_row.name} created on {host.name} as a copy of {row.name}",
-            data={"copy_of": row.docker_id})
     record_action("container.duplicate", new_row, {"docker_id": new_id, "copy_of": row.docker_id, "changes": params["changes"]})
+    announce(new_row)
     return {"container": new_row.pk, "docker_id": new_id}

@@ -46,6 +46,12 @@ IMAGE_PUBLISHED = {"pull", "tag", "untag", "delete", "import", "load", "push"}
 VOLUME_PUBLISHED = {"create", "destroy"}
 VOLUME_IGNORED = {"mount", "unmount"}
 NETWORK_PUBLISHED = {"create", "destroy", "remove"}
+# kind: (actions published as <kind>.<action>, actions ignored, detail page)
+OTHER_KINDS = {
+    "image": (IMAGE_PUBLISHED, set(), "containers:image_detail"),
+    "volume": (VOLUME_PUBLISHED, VOLUME_IGNORED, "containers:volume_detail"),
+    "network": (NETWORK_PUBLISHED, set(), "containers:network_detail"),
+}
 
 CONTAINER_SUMMARY = {
     "start": "started", "die": "exited", "stop": "stopped", "kill": "was killed", "oom": "ran out of memory",
@@ -173,12 +179,9 @@ def handle_event(host: DockerHost, client, event: dict) -> None:
         return
     if kind == "container":
         _container_event(host, client, base, action, ident, attrs)
-    elif kind == "image":
-        _simple_event(host, "image", base, IMAGE_PUBLISHED, sync.apply_image(host, client, ident), "containers:image_detail")
-    elif kind == "volume" and base not in VOLUME_IGNORED:
-        _simple_event(host, "volume", base, VOLUME_PUBLISHED, sync.apply_volume(host, client, ident), "containers:volume_detail")
-    elif kind == "network":
-        _simple_event(host, "network", base, NETWORK_PUBLISHED, sync.apply_network(host, client, ident), "containers:network_detail")
+    elif kind in OTHER_KINDS and base not in OTHER_KINDS[kind][1]:
+        published, _, url_name = OTHER_KINDS[kind]
+        _simple_event(host, kind, base, published, sync.refresh_object(host, kind, ident, client=client), url_name)
 
 
 def _container_event(host, client, base: str, action: str, ident: str, attrs: dict) -> None:
@@ -187,7 +190,7 @@ def _container_event(host, client, base: str, action: str, ident: str, attrs: di
     if base == "destroy":
         row = sync.mark_removed(Container, host, ident)
     else:
-        row = sync.apply_container(host, client, ident)
+        row = sync.refresh_container(host, ident, client=client)
     if row is None:
         return
     if base not in CONTAINER_PUBLISHED:

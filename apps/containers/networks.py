@@ -11,14 +11,13 @@ import re
 
 from django.core.exceptions import ValidationError
 
-from apps.core import events
 from apps.engine import resources as engine
 from apps.hosts.models import DockerHost
 
-from .images import url_for
 from .models import Container, Network
-from .refresh import refresh_network_rows
-from .tasks_resources import authorize, host_client, performer, start_operation
+from .sync import refresh_kind
+from .tasks_resources import announce, authorize, host_client, performer, publish_outcome, start_operation
+from .tasks_resources import op_host as _host
 
 BUILTIN = ("bridge", "host", "none")
 NETWORK_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
@@ -62,14 +61,6 @@ def validate_create(name: str, subnet: str = "", gateway: str = "") -> dict:
     return {"name": name, "subnet": str(net) if net else "", "gateway": (gateway or "").strip()}
 
 
-def _publish(kind: str, host, network: Network | None, name: str, summary: str, data: dict | None = None) -> None:
-    target = events.ref("network", network, name, network.labels) if network else {"kind": "network", "id": None, "name": name, "labels": {}}
-    events.publish(kind, host.team_id, host=host, target=target, summary=summary,
-                   url=url_for("containers:network_detail", network.pk) if network else "", data=data or {})
-
-
-def _host(op) -> DockerHost:
-    return DockerHost.objects.get(pk=op.params["host"])
 
 
 def request_create(user, host: DockerHost, *, name: str, driver: str = "bridge", subnet: str = "", gateway: str = "",
@@ -86,10 +77,9 @@ def perform_create(op, progress) -> dict:
     with host_client(host) as client:
         created = engine.create_network(client, p["name"], driver=p["driver"], subnet=p["subnet"], gateway=p["gateway"],
                                         internal=p["internal"], attachable=p["attachable"], labels=p["labels"])
-        rows = refresh_network_rows(host, client)
-    network = rows.get(created["Id"])
+        network = refresh_kind(host, "networks", client=client, key=created["Id"])
     progress.log(f"Created network {p['name']} ({created['Id'][:12]})")
-    _publish("network.created", host, network, p["name"], f"Created network {p['name']} on {host.name}")
+    announce(host, "network", network)  # the engine's `create` event is the stored one
     return {"id": created["Id"], "network": network.pk if network else None}
 
 
@@ -133,9 +123,9 @@ def perform_connect(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         engine.connect_network(client, p["network"], p["container"], p["aliases"])
-        rows = refresh_network_rows(host, client)
+        network = refresh_kind(host, "networks", client=client, key=p["network"])
     progress.log(f"Connected {p['container_name']} to {op.target_name}" + (f" as {', '.join(p['aliases'])}" if p["aliases"] else ""))
-    _publish("network.connected", host, rows.get(p["network"]), op.target_name, f"Connected {p['container_name']} to {op.target_name}",
+    publish_outcome("network.connected", host, network, op.target_name, f"Connected {p['container_name']} to {op.target_name}",
              {"container": p["container_name"]})
     return {"container": p["container"]}
 
@@ -152,9 +142,9 @@ def perform_disconnect(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         engine.disconnect_network(client, p["network"], p["container"], force=p["force"])
-        rows = refresh_network_rows(host, client)
+        network = refresh_kind(host, "networks", client=client, key=p["network"])
     progress.log(f"Disconnected {p['container_name']} from {op.target_name}")
-    _publish("network.disconnected", host, rows.get(p["network"]), op.target_name,
+    publish_outcome("network.disconnected", host, network, op.target_name,
              f"Disconnected {p['container_name']} from {op.target_name}", {"container": p["container_name"]})
     return {"container": p["container"]}
 
@@ -171,9 +161,9 @@ def perform_remove(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         engine.remove_network(client, p["network"])
-        refresh_network_rows(host, client)
+        refresh_kind(host, "networks", client=client)
     progress.log(f"Removed network {p['name']}")
-    _publish("network.removed", host, None, p["name"], f"Removed network {p['name']} from {host.name}")
+    announce(host, "network", None)
     return {"name": p["name"]}
 
 
@@ -187,8 +177,8 @@ def perform_prune(op, progress) -> dict:
     host = _host(op)
     with host_client(host) as client:
         result = engine.prune_networks(client)
-        refresh_network_rows(host, client)
+        refresh_kind(host, "networks", client=client)
     deleted = result.get("NetworksDeleted") or []
     progress.log(f"Removed {len(deleted)} unused networks" + (f": {', '.join(deleted)}" if deleted else "") + " (built-in networks are never pruned)")
-    events.publish("network.pruned", host.team_id, host=host, summary=f"Pruned {len(deleted)} networks on {host.name}", data={"deleted": deleted})
+    publish_outcome("network.pruned", host, None, "", f"Pruned {len(deleted)} networks on {host.name}", {"deleted": deleted})
     return {"deleted": deleted}

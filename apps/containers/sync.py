@@ -7,7 +7,9 @@ vanished rows removed. A container is inspected only when its list entry differs
 the row (state, health, name, image, labels) or `full=True`, so a steady-state resync
 costs about one `GET /containers/json`.
 
-The listener calls the single-object functions (`apply_container`, `mark_removed`, ...).
+One way to refresh rows, used by every caller: `sync_host(host, kinds=...)` per kind (the
+listener's resync, the periodic sync, operations that changed a kind: `refresh_kind`) and
+`refresh_object(host, kind, key)` for one object (the listener, lifecycle operations).
 Environment values never reach the database: inspects are stored with each value masked,
 and operators reveal them with a live read (`read_env`).
 
@@ -20,8 +22,9 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -128,7 +131,7 @@ def container_fields(inspect: dict, listed: dict | None = None) -> dict:
         "name": (inspect.get("Name") or "").lstrip("/")[:255],
         "image": (config.get("Image") or "")[:500],
         "image_id": (inspect.get("Image") or "")[:100],
-        "command": shlex.join([inspect.get("Path") or "", *(inspect.get("Args") or [])]).strip("' ") if inspect.get("Path") else "",
+        "command": shlex.join([inspect["Path"], *(inspect.get("Args") or [])]) if inspect.get("Path") else "",
         "state": state.get("Status") or Container.State.CREATED,
         "status": ((listed or {}).get("Status") or status_text(state))[:200],
         "health": health if health in Container.Health.values else "",
@@ -308,7 +311,7 @@ def sync_containers(host: DockerHost, client, now: datetime, *, full: bool = Fal
     return KindCounts(len(listed), len(changed) - len(vanished_meanwhile), removed)
 
 
-def sync_images(host: DockerHost, client, now: datetime) -> KindCounts:
+def sync_images(host: DockerHost, client, now: datetime, *, full: bool = False) -> KindCounts:
     listed = {i["Id"]: i for i in engine.list_images(client)}
     existing = {r.docker_id: r for r in Image.objects.filter(host=host).defer("inspect")}
     # An image's content never changes under its id: inspect new ones only (arch, os).
@@ -323,7 +326,7 @@ def sync_images(host: DockerHost, client, now: datetime) -> KindCounts:
     return KindCounts(len(listed), len(rows) + len(known), removed)
 
 
-def sync_volumes(host: DockerHost, client, now: datetime) -> KindCounts:
+def sync_volumes(host: DockerHost, client, now: datetime, *, full: bool = False) -> KindCounts:
     listed = {v["Name"]: v for v in engine.list_volumes(client)}
     existing = {r.name: r for r in Volume.objects.filter(host=host)}
     with transaction.atomic():
@@ -332,7 +335,7 @@ def sync_volumes(host: DockerHost, client, now: datetime) -> KindCounts:
     return KindCounts(len(listed), len(listed), removed)
 
 
-def sync_networks(host: DockerHost, client, now: datetime) -> KindCounts:
+def sync_networks(host: DockerHost, client, now: datetime, *, full: bool = False) -> KindCounts:
     ids = [n["Id"] for n in engine.list_networks(client)]
     existing = {r.docker_id: r for r in Network.objects.filter(host=host)}
     # The list omits attached containers (API >= 1.28): inspect each (hosts have few networks).
@@ -343,24 +346,49 @@ def sync_networks(host: DockerHost, client, now: datetime) -> KindCounts:
     return KindCounts(len(ids), len(inspects), removed)
 
 
-def sync_host(host: DockerHost, *, client=None, full: bool = False, timeout: float | None = None) -> SyncResult:
-    """Bring the host's mirror in line with its engine. Raises EngineError when unreachable."""
-    own = client is None
-    client = client or client_for(host, timeout=timeout)
+KINDS = ("containers", "images", "volumes", "networks")
+
+
+@contextmanager
+def engine_client(host: DockerHost, client=None, timeout: float | None = None) -> Iterator:
+    """The caller's client as is, or one of our own that is closed on the way out."""
+    if client is not None:
+        yield client
+        return
+    own = client_for(host, timeout=timeout)
     try:
-        now = timezone.now()
-        result = SyncResult(
-            containers=sync_containers(host, client, now, full=full),
-            images=sync_images(host, client, now),
-            volumes=sync_volumes(host, client, now),
-            networks=sync_networks(host, client, now),
-        )
+        yield own
     finally:
-        if own:
-            client.close()
+        own.close()
+
+
+def sync_host(host: DockerHost, *, client=None, full: bool = False, timeout: float | None = None,
+              kinds: Iterable[str] = KINDS) -> SyncResult:
+    """Bring the host's mirror of `kinds` in line with its engine (the one per-kind refresh:
+    the listener's resync, the periodic sync and every operation that changed a kind call
+    it). `full` re-inspects every container (other kinds are read whole anyway; an image
+    never changes under its id). Raises EngineError when unreachable."""
+    syncs = {"containers": sync_containers, "images": sync_images, "volumes": sync_volumes, "networks": sync_networks}
+    result = SyncResult()
+    with engine_client(host, client, timeout) as c:
+        now = timezone.now()
+        for kind in kinds:
+            setattr(result, kind, syncs[kind](host, c, now, full=full))
     if result.changed:
         notify_changed(host, "mirror.synced")
     return result
+
+
+MODELS = {"containers": Container, "images": Image, "volumes": Volume, "networks": Network}
+
+
+def refresh_kind(host: DockerHost, kind: str, *, client=None, key: str = ""):
+    """After an operation: re-read all the host's objects of `kind` (one change can touch
+    others: a pull moves a tag off the old image) and return the row keyed `key` (docker id;
+    name for volumes), or None."""
+    sync_host(host, client=client, kinds=(kind,))
+    model = MODELS[kind]
+    return model.objects.filter(host=host, **{_key(model): key}).first() if key else None
 
 
 def notify_changed(host: DockerHost, kind: str) -> None:
@@ -368,41 +396,41 @@ def notify_changed(host: DockerHost, kind: str) -> None:
     broadcast_to_team(host.team_id, {"type": "mirror", "kind": kind, "host": host.pk})
 
 
-# --- single objects (the listener) -----------------------------------------------------------
+# --- single objects (the listener, operations) -----------------------------------------------
 
-def apply_container(host: DockerHost, client, docker_id: str) -> Container | None:
-    """Re-read one container into its row; None (and the row marked removed) if it is gone."""
-    data = _or_none(engine.inspect_container, client, docker_id)
+def refresh_object(host: DockerHost, kind: str, key: str, *, client=None, timeout: float | None = None):
+    """Re-read one container/image/volume/network into its row: the one single-object refresh
+    (the listener and every operation use it). If the engine no longer has the object, its
+    row is marked removed and returned (None if it was never mirrored)."""
+    model, inspect, to_fields = SINGLE[kind]
+    with engine_client(host, client, timeout) as c:
+        data = _or_none(inspect, c, key)
     if data is None:
-        return mark_removed(Container, host, docker_id)
-    upsert(Container, host, [container_fields(data)], timezone.now())
-    return Container.objects.get(host=host, docker_id=data["Id"])
+        # An image event may name a tag: only an id says which row went away.
+        return None if kind == "image" and not key.startswith("sha256:") else mark_removed(model, host, key)
+    fields = to_fields(data)
+    upsert(model, host, [fields], timezone.now())
+    return model.objects.get(host=host, **{_key(model): fields[_key(model)]})
 
 
-def apply_image(host: DockerHost, client, ref: str) -> Image | None:
-    data = _or_none(engine.inspect_image, client, ref)
-    if data is None:
-        return mark_removed(Image, host, ref) if ref.startswith("sha256:") else None
+def refresh_container(host: DockerHost, docker_id: str, *, client=None, timeout: float | None = None) -> Container | None:
+    return refresh_object(host, "container", docker_id, client=client, timeout=timeout)
+
+
+def _image_from_inspect(data: dict) -> dict:
+    """An image's row fields from its inspect alone (the list entry's keys rebuilt)."""
     listed = {"Id": data["Id"], "RepoTags": data.get("RepoTags"), "RepoDigests": data.get("RepoDigests"),
               "Size": data.get("Size"), "Labels": (data.get("Config") or {}).get("Labels"), "Created": data.get("Created")}
-    upsert(Image, host, [image_fields(listed, data)], timezone.now())
-    return Image.objects.get(host=host, docker_id=data["Id"])
+    return image_fields(listed, data)
 
 
-def apply_volume(host: DockerHost, client, name: str) -> Volume | None:
-    data = _or_none(engine.inspect_volume, client, name)
-    if data is None:
-        return mark_removed(Volume, host, name)
-    upsert(Volume, host, [volume_fields(data)], timezone.now())
-    return Volume.objects.get(host=host, name=data["Name"])
-
-
-def apply_network(host: DockerHost, client, network_id: str) -> Network | None:
-    data = _or_none(engine.inspect_network, client, network_id)
-    if data is None:
-        return mark_removed(Network, host, network_id)
-    upsert(Network, host, [network_fields(data)], timezone.now())
-    return Network.objects.get(host=host, docker_id=data["Id"])
+# kind: (model, inspect call, inspect -> row fields)
+SINGLE = {
+    "container": (Container, engine.inspect_container, container_fields),
+    "image": (Image, engine.inspect_image, _image_from_inspect),
+    "volume": (Volume, engine.inspect_volume, volume_fields),
+    "network": (Network, engine.inspect_network, network_fields),
+}
 
 
 def mark_removed(model, host: DockerHost, key: str):

@@ -3,20 +3,28 @@
 Tasks take an Operation id only; what to do is the Operation's kind and params (JSON). The
 perform function for a kind is looked up in PERFORMERS, which images.py, volumes.py and
 networks.py fill at import time.
+
+Events: a change the engine reports itself (pull, tag, delete; volume and network create and
+destroy) is stored once, by the events listener, as `<kind>.<engine action>`; the operation
+only pushes a team refresh (`announce`). `publish_outcome` is for what the engine has no
+event for: builds, prunes, network (dis)connects.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from celery import shared_task
 from django.core.exceptions import PermissionDenied
+from django.urls import NoReverseMatch, reverse
 
 from apps.activity import operations
 from apps.activity.audit import record_action
 from apps.activity.operations import OperationTask
+from apps.core import events
 from apps.core.api import user_may
+from apps.core.broadcast import broadcast_to_team
 from apps.core.roles import Action
 from apps.engine.errors import TransientEngineError
 
@@ -52,16 +60,38 @@ def start_operation(user, host, kind: str, *, target_kind: str, target_id="", ta
     return op
 
 
-@contextlib.contextmanager
-def host_client(host, timeout: float | None = None) -> Iterator:
+def host_client(host, timeout: float | None = None) -> contextlib.AbstractContextManager:
     """A client for the host whose connection pool is closed afterwards."""
-    from apps.hosts.services import client_for
+    from .sync import engine_client
 
-    client = client_for(host, timeout=timeout)
+    return engine_client(host, timeout=timeout)
+
+
+def op_host(op):
+    from apps.hosts.models import DockerHost
+
+    return DockerHost.objects.get(pk=op.params["host"])
+
+
+def url_for(name: str, pk) -> str:
     try:
-        yield client
-    finally:
-        client.close()
+        return reverse(name, args=[pk])
+    except NoReverseMatch:  # the page may not be wired in every deployment of the app
+        return ""
+
+
+def announce(host, kind: str, row) -> None:
+    """Tell the team's open pages to re-fetch (kind and id only)."""
+    broadcast_to_team(host.team_id, {"type": kind, "id": getattr(row, "pk", None)})
+
+
+def publish_outcome(event: str, host, row, name: str, summary: str, data: dict | None = None) -> None:
+    """An Event for an outcome the engine reports no event of its own for (module docstring);
+    `row` (with `name`) is its target, None for a host-wide one such as a prune."""
+    kind = event.partition(".")[0]
+    target = events.ref(kind, row, name, row.labels) if row else None
+    events.publish(event, host.team_id, host=host, target=target, summary=summary,
+                   url=url_for(f"containers:{kind}_detail", row.pk) if row else "", data=data or {})
 
 
 def _audit_params(params: dict) -> dict:

@@ -24,12 +24,13 @@ from apps.core.roles import Action
 from apps.engine.errors import EngineError
 from apps.hosts.models import DockerHost
 
-from . import sync, tables
+from . import lifecycle, sync, tables
 from .filters import ContainerFilter, ImageFilter, NetworkFilter, VolumeFilter
 from .models import Container, Image, Network, Volume
 
 PAGE_SIZE = 50
 RECENT_EVENTS = 20
+HEAD_PANEL_ORDER = 20
 LIVE_READ_TIMEOUT = 5.0
 
 
@@ -37,6 +38,11 @@ def _team_rows(request, queryset):
     """Pages follow the team switcher: rows of the current team the user may read."""
     qs = queryset.for_user(request.user, Action.VIEW)
     return qs.filter(team=request.team) if request.team else qs.none()
+
+
+def _may_operate(request) -> bool:
+    """Whether the user may change things in the current team (operator and up)."""
+    return bool(request.team) and user_may(request.user, request.team.pk, Action.OPERATE)
 
 
 def _down_hosts(request) -> list[DockerHost]:
@@ -53,6 +59,8 @@ def _mirror_list(request, *, queryset, filterset_class, columns, template: str, 
     query.pop("page", None)
     context = {
         "nav": nav,
+        # Links to the pages that change things show only to roles that may use them.
+        "can_operate": _may_operate(request),
         "filter": filterset,
         "page": page,
         "rows": page.object_list,
@@ -73,7 +81,7 @@ def container_list(request):
         bulk_url = reverse("containers:bulk_action")
     except NoReverseMatch:
         bulk_url = ""
-    can_operate = bool(request.team) and user_may(request.user, request.team.pk, Action.OPERATE)
+    can_operate = _may_operate(request)
     return _mirror_list(
         request,
         queryset=Container.objects.select_related("host").defer("inspect"),
@@ -85,8 +93,7 @@ def container_list(request):
     )
 
 
-BULK_ACTIONS = (("start", "Start"), ("stop", "Stop"), ("restart", "Restart"), ("pause", "Pause"),
-                ("unpause", "Unpause"), ("kill", "Kill"), ("remove", "Remove"))
+BULK_ACTIONS = tuple((action, action.capitalize()) for action in lifecycle.BULK_ACTIONS)
 
 
 @login_required
@@ -120,13 +127,16 @@ def _recent_events(request, kind: str, obj) -> list[Event]:
 
 
 def _detail(request, *, kind: str, obj, template: str, nav: str, extra=None):
+    page_panels = panels.for_page(f"{kind}_detail")
     context = {
         "nav": nav,
         "obj": obj,
         kind: obj,
         "stale": obj.host.status != DockerHost.Status.UP,
         "events": _recent_events(request, kind, obj),
-        "panels": panels.for_page(f"{kind}_detail"),
+        # Actions (order < 20) sit under the head and refresh with the state; the rest follow the page.
+        "head_panels": [p for p in page_panels if p.order < HEAD_PANEL_ORDER],
+        "panels": [p for p in page_panels if p.order >= HEAD_PANEL_ORDER],
         "can_operate": user_may(request.user, obj.team_id, Action.OPERATE),
         "labels": sorted((obj.labels or {}).items()),
         **(extra or {}),

@@ -308,6 +308,7 @@ def _panel(template: str, kind: str):
 
 def register_panels() -> None:
     panels.add("image_detail", Panel(10, "image_actions", "Actions", _panel("containers/_image_actions.html", "image")))
+    panels.add("image_detail", Panel(30, "image_history", "History", _panel("containers/_image_history_panel.html", "image")))
     panels.add("volume_detail", Panel(10, "volume_actions", "Actions", _panel("containers/_volume_actions.html", "volume")))
     panels.add("network_detail", Panel(10, "network_actions", "Actions", _panel("containers/_network_actions.html", "network")))
 

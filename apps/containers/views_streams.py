@@ -13,6 +13,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
 
 from apps.core.api import user_may
 from apps.core.htmx import render_page
@@ -115,7 +116,8 @@ def console_panel(request, container):
 def stats_panel(request, container):
     # The fragment loads itself (hx-trigger="load"), so the detail page never waits on it.
     context = {**_stats_context(container, load=False), "lazy": True}
-    return render_to_string("containers/_stats.html", context, request=request)
+    inner = render_to_string("containers/_stats.html", context, request=request)
+    return format_html('<section class="panel" id="panel-stats" aria-label="Stats">{}</section>', inner)  # inner: a SafeString
 
 
 def register_panels() -> None:

@@ -17,17 +17,16 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from apps.core import events
 from apps.core.roles import Action
 from apps.engine import resources as engine
 from apps.engine.errors import PermanentEngineError
 from apps.hosts.models import DockerHost
 
 from .helper_image import ensure_helper_image
-from .images import url_for
 from .models import Volume
-from .refresh import refresh_volume_rows
-from .tasks_resources import authorize, host_client, performer, start_operation
+from .sync import refresh_kind
+from .tasks_resources import announce, authorize, host_client, performer, publish_outcome, start_operation
+from .tasks_resources import op_host as _host
 
 VOLUME_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 HELPER_LABELS = {"org.dockerforge.helper": "volume-browse"}
@@ -54,15 +53,6 @@ def validate_volume_name(value: str) -> str:
     return value
 
 
-def _publish(kind: str, host, volume: Volume | None, name: str, summary: str) -> None:
-    target = events.ref("volume", volume, name, volume.labels) if volume else {"kind": "volume", "id": None, "name": name, "labels": {}}
-    events.publish(kind, host.team_id, host=host, target=target, summary=summary,
-                   url=url_for("containers:volume_detail", volume.pk) if volume else "")
-
-
-def _host(op) -> DockerHost:
-    return DockerHost.objects.get(pk=op.params["host"])
-
 
 # --- create, remove, prune -------------------------------------------------------------------
 
@@ -82,11 +72,10 @@ def perform_create(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         created = engine.create_volume(client, p["name"], p["driver"], p["driver_opts"], p["labels"])
-        rows = refresh_volume_rows(host, client)
+        volume = refresh_kind(host, "volumes", client=client, key=created["Name"])
     name = created["Name"]
     progress.log(f"Created volume {name} ({created.get('Driver', '')})")
-    volume = rows.get(name)
-    _publish("volume.created", host, volume, name, f"Created volume {name} on {host.name}")
+    announce(host, "volume", volume)  # the engine's `create` event is the stored one
     return {"name": name, "volume": volume.pk if volume else None}
 
 
@@ -100,9 +89,9 @@ def perform_remove(op, progress) -> dict:
     host, p = _host(op), op.params
     with host_client(host) as client:
         engine.remove_volume(client, p["name"], force=p["force"])
-        refresh_volume_rows(host, client)
+        refresh_kind(host, "volumes", client=client)
     progress.log(f"Removed volume {p['name']}")
-    _publish("volume.removed", host, None, p["name"], f"Removed volume {p['name']} from {host.name}")
+    announce(host, "volume", None)
     return {"name": p["name"]}
 
 
@@ -115,12 +104,12 @@ def perform_prune(op, progress) -> dict:
     host = _host(op)
     with host_client(host) as client:
         result = engine.prune_volumes(client)
-        refresh_volume_rows(host, client)
+        refresh_kind(host, "volumes", client=client)
     deleted = result.get("VolumesDeleted") or []
     reclaimed = int(result.get("SpaceReclaimed") or 0)
     progress.log(f"Removed {len(deleted)} unused volumes, reclaimed {reclaimed} bytes")
-    events.publish("volume.pruned", host.team_id, host=host, summary=f"Pruned {len(deleted)} volumes on {host.name}",
-                   data={"deleted": deleted, "reclaimed": reclaimed})
+    publish_outcome("volume.pruned", host, None, "", f"Pruned {len(deleted)} volumes on {host.name}",
+                    data={"deleted": deleted, "reclaimed": reclaimed})
     return {"deleted": deleted, "reclaimed": reclaimed}
 
 

@@ -217,16 +217,19 @@ def _helper_container(client, image: str, command: list[str] | None, volume: str
 
 def run_helper(client, image: str, volume: str, command: list[str], *, labels: dict, timeout: float) -> HelperResult:
     """Run `command` in a throwaway container with `volume` mounted read-only at /v."""
-    where = _where(client)
-    with guard(where, timeout):
-        cid = _helper_container(client, image, command, volume, labels)
-        try:
-            client.api.start(cid)
-            exit_code = client.api.wait(cid, timeout=timeout)["StatusCode"]
-            stdout = client.api.logs(cid, stdout=True, stderr=False)
-            stderr = client.api.logs(cid, stdout=False, stderr=True)
-        finally:
-            _remove_quietly(client, cid)
+    with guard(_where(client), timeout):
+        return run_to_end(client, _helper_container(client, image, command, volume, labels), timeout)
+
+
+def run_to_end(client, cid: str, timeout: float) -> HelperResult:
+    """Start a created helper container, wait for it, collect its output, remove it."""
+    try:
+        client.api.start(cid)
+        exit_code = client.api.wait(cid, timeout=timeout)["StatusCode"]
+        stdout = client.api.logs(cid, stdout=True, stderr=False)
+        stderr = client.api.logs(cid, stdout=False, stderr=True)
+    finally:
+        _remove_quietly(client, cid)
     return HelperResult(exit_code, stdout, stderr)
 
 

@@ -38,7 +38,7 @@ def test_validate_endpoint_returns_locations(api_client, two_teams):
 
 def test_validate_endpoint_warns_about_ports_busy_on_the_host(api_client, two_teams, host):
     Container.objects.create(team=host.team, host=host, docker_id="c1", name="other", state="running",
-                             ports=[{"PublicPort": 8080, "PrivatePort": 80, "Type": "tcp"}])
+                             ports=[{"private": 80, "protocol": "tcp", "host_ip": "0.0.0.0", "public": 8080}])
     r = api_client(two_teams["a"]["viewer"]).post("/api/v1/compose/validate/", {
         "content": "services:\n  a:\n    image: x\n    ports: ['8080:80']\n", "host": host.pk}, format="json")
     warnings = r.json()["warnings"]
@@ -118,7 +118,8 @@ def test_stack_folders_are_discovered(two_teams, host, tmp_path):
     StackFolder.objects.create(host=local, path=str(tmp_path))
     [found] = discovery.from_folders(local)
     assert (found.name, found.source, found.files_reachable) == ("app1", "folder", True)
-    # Remote hosts: read through a helper container, which is not available yet (said clearly).
+    # A remote host that cannot be reached: said clearly, the discovery carries on without it
+    # (tests/compose/test_remote_folders.py reads a reachable one).
     StackFolder.objects.create(host=host, path="/opt/stacks")
     assert discovery.from_folders(host) == []
     with pytest.raises(files.RemoteFolderUnavailable):

@@ -1,6 +1,6 @@
 import pytest
 
-from apps.containers.lifecycle import refresh_container_row
+from apps.containers.sync import refresh_container
 from apps.hosts.models import DockerHost
 from tests.helpers import unique
 
@@ -36,6 +36,6 @@ def make_container(engine_client, test_labels, local_host):
         container = client.containers.create(IMAGE, command, name=kwargs.pop("name", unique("lc")), labels=labels, **kwargs)
         if start:
             container.start()
-        return refresh_container_row(host or local_host, container.id)
+        return refresh_container(host or local_host, container.id)
 
     return make

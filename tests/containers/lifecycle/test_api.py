@@ -1,6 +1,9 @@
 """The lifecycle API against the real engine: engine and mirror change, Operations and
-AuditEvents are written, a connected /ws/events/ client hears the state events; viewers get
-403 before validation, other teams 404, bad input 400 with field errors."""
+AuditEvents are written, a connected /ws/events/ client hears a container push after each
+operation; the engine's own event (through the listener) is the one stored Event per state
+change; viewers get 403 before validation, other teams 404, bad input 400 with field errors."""
+
+import time
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -11,6 +14,7 @@ from apps.activity.models import AuditEvent, Event, Operation
 from apps.containers.models import Container
 from dockerforge.asgi import application
 from tests.conftest import api_client_for
+from tests.containers.conftest import wait_for
 from tests.ws.conftest import in_memory_layer, session_headers  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
@@ -36,20 +40,20 @@ def test_stop_start_remove_change_engine_mirror_audit_and_socket(in_memory_layer
         sock = WebsocketCommunicator(application, "/ws/events/", headers=headers)
         connected, _ = await sock.connect(timeout=5)
         assert connected
-        kinds = []
+        pushes = []
         for action, body in (("stop", {"timeout": 1}), ("start", {}), ("remove", {"force": True})):
             resp = await sync_to_async(post)(operator, f"{row.pk}/{action}/", body)
             assert resp.status_code == 202, resp.content
             while True:
                 message = await sock.receive_json_from(timeout=10)
-                if message["type"] == "event":
-                    kinds.append(message["kind"])
+                if message["type"] == "container":
+                    pushes.append(message)
                     break
         await sock.disconnect()
-        return kinds
+        return pushes
 
-    kinds = async_to_sync(scenario)()
-    assert kinds == ["container.stopped", "container.started", "container.removed"]
+    pushes = async_to_sync(scenario)()
+    assert pushes == [{"type": "container", "id": row.pk}] * 3  # kind and ids only
     ops = list(Operation.objects.filter(target_kind="container", target_id=str(row.pk)).order_by("pk"))
     assert [(o.kind, o.status) for o in ops] == [
         ("container.stop", "succeeded"), ("container.start", "succeeded"), ("container.remove", "succeeded"),
@@ -59,7 +63,9 @@ def test_stop_start_remove_change_engine_mirror_audit_and_socket(in_memory_layer
     assert [(x.name, x.actor_id, x.via) for x in audits] == [
         ("container.stop", operator.pk, "task"), ("container.start", operator.pk, "task"), ("container.remove", operator.pk, "task"),
     ]
-    assert Event.objects.filter(kind="container.stopped", team=a["team"], target_id=str(row.pk)).exists()
+    # No listener runs here: the operations themselves stored no Event (the engine's own
+    # events are the record of the state change; see test_one_event_per_start_with_listener).
+    assert not Event.objects.filter(target_kind="container", target_id=str(row.pk)).exists()
     row.refresh_from_db()
     assert row.removed_at is not None
     assert not engine_client.containers.list(all=True, filters={"id": row.docker_id})
@@ -142,3 +148,25 @@ def test_removed_rows_are_404(two_teams, make_container):
     row = make_container(start=False)
     Container.objects.filter(pk=row.pk).update(removed_at="2020-01-01T00:00:00Z")
     assert post(two_teams["a"]["operator"], f"{row.pk}/start/").status_code == 404
+
+
+def test_one_stored_event_per_start_with_the_listener_running(two_teams, make_container, local_host, listening):
+    """A start through the portal: the listener stores the engine's `container.start` and the
+    operation adds none, so notifications route the change once."""
+    row = make_container(start=False)
+    listening(local_host)
+    op = op_of(post(two_teams["a"]["operator"], f"{row.pk}/start/"))
+    op.refresh_from_db()
+    assert op.status == "succeeded", op.error
+
+    def stored() -> list[str]:
+        return list(Event.objects.filter(target_kind="container", target_id=str(row.pk)).values_list("kind", flat=True))
+
+    wait_for(lambda: "container.start" in stored(), 5.0, "the listener's container.start")
+    time.sleep(1.0)  # anything else about this start would have arrived by now
+    assert stored().count("container.start") == 1
+    assert [k for k in stored() if k not in ("container.create",)] == ["container.start"]
+    row.refresh_from_db()
+    assert row.state == "running"
+    audit = AuditEvent.objects.get(name="container.start", object_id=str(row.pk))
+    assert audit.actor == two_teams["a"]["operator"] and op.created_by == audit.actor

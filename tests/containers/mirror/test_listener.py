@@ -11,7 +11,7 @@ from django.test import Client
 
 from apps.activity.models import Event
 from apps.containers import listener as listener_mod
-from apps.containers.listener import HostListener, Supervisor
+from apps.containers.listener import Supervisor
 from apps.containers.models import Container
 from apps.hosts import services as host_services
 from apps.hosts.models import DockerHost, HostLease
@@ -19,36 +19,10 @@ from dockerforge.asgi import application
 from tests.helpers import RUN_ID, TEST_LABEL, unique
 from tests.ws.conftest import redis_layer, session_headers  # noqa: F401 - fixtures
 
+from ..conftest import wait_for
 from .conftest import IMAGE, docker_cli
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(check, timeout: float, what: str, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not within {timeout} s")
-
-
-@pytest.fixture
-def listening(settings):
-    settings.LISTENER_BACKOFF_MIN = 0.2
-    settings.LISTENER_BACKOFF_MAX = 1.0
-    started = []
-
-    def start(host) -> HostListener:
-        lst = HostListener(host.pk).start()
-        started.append(lst)
-        assert lst.connected.wait(30), "the listener did not connect"
-        return lst
-
-    yield start
-    for lst in started:
-        lst.stop()
 
 
 def test_cli_container_appears_within_two_seconds_without_a_sync(local_host, listening):

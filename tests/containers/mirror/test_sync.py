@@ -59,15 +59,28 @@ def test_vanished_rows_are_marked_removed_and_revived(local_host, run_container)
     assert Volume.objects.get(host=local_host, name=vol).removed_at is None
 
 
-def test_state_change_is_picked_up_and_unchanged_rows_are_not_reinspected(local_host, run_container):
+def test_state_change_is_picked_up_and_unchanged_rows_are_not_reinspected(local_host, run_container, monkeypatch):
+    # Other sessions share this engine and change their own containers meanwhile: watch
+    # which ids the sync inspects (the real call still runs) rather than global counts.
+    inspected: list[str] = []
+    real_inspect = sync.engine.inspect_container
+
+    def recording_inspect(client, container_id):
+        inspected.append(container_id)
+        return real_inspect(client, container_id)
+
+    monkeypatch.setattr(sync.engine, "inspect_container", recording_inspect)
     cid, _ = run_container()
     sync.sync_host(local_host)
     docker_cli("stop", "-t", "0", cid)
+    inspected.clear()
     result = sync.sync_host(local_host)
     row = Container.objects.get(host=local_host, docker_id=cid)
     assert row.state == "exited" and row.exit_code is not None and row.finished_at is not None
-    again = sync.sync_host(local_host)
-    assert again.containers.written == 0 < result.containers.written
+    assert cid in inspected and result.containers.written >= 1
+    inspected.clear()
+    sync.sync_host(local_host)
+    assert cid not in inspected
 
 
 def test_sync_query_count_does_not_grow_with_containers(local_host, run_container):

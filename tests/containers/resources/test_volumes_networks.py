@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from apps.activity.models import Operation
 from apps.containers import helper_image, networks, volumes
 from apps.containers.models import Container, Network, Volume
-from apps.containers.refresh import refresh_network_rows, refresh_volume_rows
+from apps.containers.sync import refresh_kind
 from apps.containers.tasks_resources import host_client
 from apps.engine.errors import PermanentEngineError
 from tests.helpers import unique
@@ -21,8 +21,7 @@ HOSTILE = "<img src=x onerror=alert(1)> a\nb.txt"  # names cannot hold "/"
 
 
 def volume_row(host, name) -> Volume:
-    with host_client(host) as client:
-        return refresh_volume_rows(host, client)[name]
+    return refresh_kind(host, "volumes", key=name)
 
 
 def test_browse_lists_entries_and_downloads_a_file(local_host, team_a, labelled_volume):
@@ -167,9 +166,8 @@ def test_network_create_connect_disconnect_remove(local_host, team_a, test_label
 
 
 def test_builtin_networks_are_protected_with_a_clear_error(local_host, team_a):
-    with host_client(local_host) as client:
-        rows = refresh_network_rows(local_host, client)
-    bridge = next(n for n in rows.values() if n.name == "bridge")
+    refresh_kind(local_host, "networks")
+    bridge = Network.objects.get(host=local_host, name="bridge")
     with pytest.raises(networks.BuiltinNetworkError, match="built-in"):
         networks.request_remove(team_a["operator"], bridge)
     assert not Operation.objects.filter(kind="network.remove").exists()
