@@ -430,7 +430,8 @@ def restore_image(client, restore: Restore, progress) -> dict:
 
 
 def restore_container(client, restore: Restore, progress) -> dict:
-    from apps.containers.lifecycle import _create_from_plan, refresh_container_row
+    from apps.containers.lifecycle import create_from_plan
+    from apps.containers.sync import refresh_container
 
     backup, host = restore.backup, restore.host
     spec = json.loads(b"".join(_checked_stream(backup, _artifacts(backup, "container")[0])))
@@ -450,8 +451,8 @@ def restore_container(client, restore: Restore, progress) -> dict:
     if existing:
         engine_lifecycle.remove(client, existing, force=True)
         progress.log(f"Removed the existing {plan.name}")
-    new_id = _create_from_plan(client, host, plan, progress, start=spec["running"])
-    row = refresh_container_row(host, new_id, client)
+    new_id = create_from_plan(client, host, plan, progress, start=spec["running"])
+    row = refresh_container(host, new_id, client=client)
     return {"container": row.pk if row else None, "docker_id": new_id}
 
 

@@ -274,7 +274,7 @@ def perform_action(op, progress) -> dict:
     return {"container": row.pk, "docker_id": row.docker_id, "state": row.state, "removed": row.is_removed}
 
 
-def _create_from_plan(client, host: DockerHost, plan: create_spec.CreatePlan, progress, *, start: bool) -> str:
+def create_from_plan(client, host: DockerHost, plan: create_spec.CreatePlan, progress, *, start: bool) -> str:
     where = f"host {host.name}"
     new_id = engine.create(client, plan.body, plan.name or None, where=where)
     progress.log(f"Created {plan.name or new_id[:12]} ({new_id[:12]})")
@@ -296,7 +296,7 @@ def perform_create(op, progress) -> dict:
     progress.check_cancel()
     client = client_for(host)
     try:
-        new_id = _create_from_plan(client, host, plan, progress, start=params.get("start", True))
+        new_id = create_from_plan(client, host, plan, progress, start=params.get("start", True))
         row = refresh_container(host, new_id, client=client)
     finally:
         client.close()
@@ -339,7 +339,7 @@ def perform_duplicate(op, progress) -> dict:
     try:
         plan = create_spec.apply_changes(plan_for_container(client, row.docker_id, where=f"host {host.name}"), params["changes"])
         progress.check_cancel()
-        new_id = _create_from_plan(client, host, plan, progress, start=True)
+        new_id = create_from_plan(client, host, plan, progress, start=True)
         new_row = refresh_container(host, new_id, client=client)
     finally:
         client.close()

@@ -29,10 +29,10 @@ from django.utils import timezone
 from apps.activity import operations
 from apps.activity.audit import record_action
 from apps.containers.images import PullProgress, validate_reference
-from apps.containers.lifecycle import refresh_container_row
 from apps.containers.models import Container
 from apps.containers.recreate import RecreateFailed, recreate
 from apps.containers.registries import auth_config_for
+from apps.containers.sync import refresh_container
 from apps.core import events
 from apps.core.api import user_may
 from apps.core.roles import Action
@@ -421,8 +421,8 @@ def _finish(ctx: RunContext, status: str, error: str) -> dict:
     run, host = ctx.run, ctx.host
     row = None
     if ctx.new_container_id:
-        row = refresh_container_row(host, ctx.new_container_id)
-    old_row = refresh_container_row(host, run.from_container_id)
+        row = refresh_container(host, ctx.new_container_id)
+    old_row = refresh_container(host, run.from_container_id)
     row = row if row is not None and not row.is_removed else old_row
     with transaction.atomic():
         UpdateRun.objects.filter(pk=run.pk).update(status=status, error=error[:10000], finished_at=timezone.now(),
