@@ -152,7 +152,7 @@ def test_exposed_containers_rank_higher(db, make_team):
     Scan.objects.filter(pk=loud.pk).update(image_digest="sha256:loud")
     loud.refresh_from_db()
     Container.objects.create(team=team, host=host, docker_id="c1", name="c1", image_id="sha256:loud",
-                             ports=[{"PublicPort": 80}], inspect={"HostConfig": {"Privileged": True, "NetworkMode": "host"}})
+                             ports=[{"private": 80, "protocol": "tcp", "host_ip": "0.0.0.0", "public": 80}], inspect={"HostConfig": {"Privileged": True, "NetworkMode": "host"}})
     services.match_scan(quiet)
     services.match_scan(loud)
     loud.refresh_from_db()
