@@ -99,7 +99,7 @@ def test_cpu_burner_fires_and_stopping_resolves(local_host, engine, start_contai
     c.kill()
     client = client_for(local_host)
     try:
-        sync.apply_container(local_host, client, c.id)  # what the listener does on "die"
+        sync.refresh_container(local_host, c.id, client=client)  # what the listener does on "die"
     finally:
         client.close()
     collector.round()
