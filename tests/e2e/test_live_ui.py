@@ -200,7 +200,10 @@ def test_acceptance_add_host_and_feed_updates_live(new_context, e2e_db, docker_s
     screenshot(form_page, request, "form")
 
 
-PAGES = ["/", "/hosts/", "/activity/", "/activity/?severity=bogus", "/activity/operations/", "/accounts/profile/", "/accounts/team/", "/nowhere/"]
+# Every page the main nav links to, plus the odd ones (bad filter, 404).
+PAGES = ["/", "/hosts/", "/containers/", "/images/", "/volumes/", "/networks/", "/stacks/", "/alerts/", "/ai/",
+         "/security/", "/updates/", "/backups/", "/notifications/channels/", "/activity/", "/activity/?severity=bogus",
+         "/activity/operations/", "/accounts/profile/", "/accounts/team/", "/nowhere/"]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
