@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 MIN_SECRET_CHARS = 4
 _RULES: tuple[tuple[str, re.Pattern, int], ...] = (
@@ -29,6 +30,7 @@ class Redactor:
     def __init__(self, known_secrets: list[str] | tuple[str, ...] = ()):
         self.values: dict[str, str] = {}  # placeholder -> value
         self._by_value: dict[str, str] = {}
+        self._counts: Counter[str] = Counter()  # kind -> placeholders given (no rescan per value)
         # Longest first, so a value containing another is replaced whole.
         self._known = sorted({s for s in known_secrets if s and len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True)
         self._known_re = re.compile("|".join(re.escape(s) for s in self._known)) if self._known else None
@@ -36,11 +38,14 @@ class Redactor:
     def placeholder(self, kind: str, value: str) -> str:
         if value in self._by_value:
             return self._by_value[value]
-        count = sum(1 for p in self.values if p.startswith(f"[{kind}_")) + 1
-        token = f"[{kind}_{count}]"
+        token = f"[{kind}_{self._counts[kind] + 1}]"
+        self._remember(token, value)
+        return token
+
+    def _remember(self, token: str, value: str) -> None:
         self.values[token] = value
         self._by_value[value] = token
-        return token
+        self._counts[token[1:token.rfind("_")]] += 1
 
     def redact(self, text: str) -> str:
         if not text:
@@ -73,6 +78,5 @@ class Redactor:
     def from_json(cls, raw: str) -> Redactor:
         redactor = cls()
         for token, value in (json.loads(raw) if raw else {}).items():
-            redactor.values[token] = value
-            redactor._by_value[value] = token
+            redactor._remember(token, value)
         return redactor

@@ -97,35 +97,31 @@ def _object_action(request, obj, form_class, back: str, **form_kwargs):
     return _after_operation(op)
 
 
+def _form_view(form_class, template: str, *, nav: str, title: str, files: bool = False, **form_kwargs):
+    """A page with an Operation-starting form (see _form_page)."""
+    @login_required
+    def view(request):
+        return _form_page(request, form_class, template, nav=nav, title=title, files=files, **form_kwargs)
+    return view
+
+
+def _action_view(model, form_class, kind: str, **form_kwargs):
+    """A POST from a `kind` detail page's panel: its object through form_class (see _object_action)."""
+    @login_required
+    @require_POST
+    def view(request, pk):
+        obj = _object(request, model, pk)
+        return _object_action(request, obj, form_class, reverse(f"containers:{kind}_detail", args=[pk]), **{kind: obj}, **form_kwargs)
+    return view
+
+
 # --- images -----------------------------------------------------------------------------------
 
-@login_required
-def image_pull(request):
-    return _form_page(request, ImagePullForm, "containers/image_pull.html", nav="images", title="Pull an image")
-
-
-@login_required
-def image_build(request):
-    return _form_page(request, ImageBuildForm, "containers/image_build.html", nav="images", title="Build an image", files=True)
-
-
-@login_required
-def image_prune(request):
-    return _form_page(request, ImagePruneForm, "containers/image_pull.html", nav="images", title="Prune images")
-
-
-@login_required
-@require_POST
-def image_tag(request, pk):
-    image = _object(request, Image, pk)
-    return _object_action(request, image, ImageTagForm, reverse("containers:image_detail", args=[pk]), image=image)
-
-
-@login_required
-@require_POST
-def image_remove(request, pk):
-    image = _object(request, Image, pk)
-    return _object_action(request, image, ImageRemoveForm, reverse("containers:image_detail", args=[pk]), image=image)
+image_pull = _form_view(ImagePullForm, "containers/image_pull.html", nav="images", title="Pull an image")
+image_build = _form_view(ImageBuildForm, "containers/image_build.html", nav="images", title="Build an image", files=True)
+image_prune = _form_view(ImagePruneForm, "containers/image_pull.html", nav="images", title="Prune images")
+image_tag = _action_view(Image, ImageTagForm, "image")
+image_remove = _action_view(Image, ImageRemoveForm, "image")
 
 
 @login_required
@@ -141,22 +137,10 @@ def image_history(request, pk):
 
 # --- volumes ----------------------------------------------------------------------------------
 
-@login_required
-def volume_create(request):
-    return _form_page(request, VolumeForm, "containers/volume_form.html", nav="volumes", title="Create a volume")
-
-
-@login_required
-def volume_prune(request):
-    return _form_page(request, HostOnlyForm, "containers/volume_form.html", nav="volumes", title="Prune unused volumes",
-                      service=volumes.request_prune)
-
-
-@login_required
-@require_POST
-def volume_remove(request, pk):
-    volume = _object(request, Volume, pk)
-    return _object_action(request, volume, VolumeRemoveForm, reverse("containers:volume_detail", args=[pk]), volume=volume)
+volume_create = _form_view(VolumeForm, "containers/volume_form.html", nav="volumes", title="Create a volume")
+volume_prune = _form_view(HostOnlyForm, "containers/volume_form.html", nav="volumes", title="Prune unused volumes",
+                          service=volumes.request_prune)
+volume_remove = _action_view(Volume, VolumeRemoveForm, "volume")
 
 
 @login_required
@@ -201,30 +185,11 @@ def volume_download(request, pk):
 
 # --- networks ---------------------------------------------------------------------------------
 
-@login_required
-def network_create(request):
-    return _form_page(request, NetworkForm, "containers/network_form.html", nav="networks", title="Create a network")
-
-
-@login_required
-def network_prune(request):
-    return _form_page(request, HostOnlyForm, "containers/network_form.html", nav="networks", title="Prune unused networks",
-                      service=networks.request_prune)
-
-
-@login_required
-@require_POST
-def network_connect(request, pk):
-    network = _object(request, Network, pk)
-    return _object_action(request, network, NetworkConnectForm, reverse("containers:network_detail", args=[pk]), network=network)
-
-
-@login_required
-@require_POST
-def network_disconnect(request, pk):
-    network = _object(request, Network, pk)
-    return _object_action(request, network, NetworkConnectForm, reverse("containers:network_detail", args=[pk]), network=network,
-                          disconnect=True)
+network_create = _form_view(NetworkForm, "containers/network_form.html", nav="networks", title="Create a network")
+network_prune = _form_view(HostOnlyForm, "containers/network_form.html", nav="networks", title="Prune unused networks",
+                           service=networks.request_prune)
+network_connect = _action_view(Network, NetworkConnectForm, "network")
+network_disconnect = _action_view(Network, NetworkConnectForm, "network", disconnect=True)
 
 
 @login_required
@@ -259,13 +224,15 @@ def registry_create(request):
 
 @login_required
 def registry_edit(request, pk):
-    cred = _object_plain(request, pk)
-    _require(request.user, cred.team_id, Action.MANAGE)
+    cred = _managed_credential(request, pk)
     return _registry_form(request, cred, cred.team)
 
 
-def _object_plain(request, pk) -> RegistryCredential:
-    return get_object_or_404(RegistryCredential.objects.for_user(request.user, Action.VIEW), pk=pk)
+def _managed_credential(request, pk) -> RegistryCredential:
+    """One of this user's credentials (404 for another team's), for an admin of its team (403 otherwise)."""
+    cred = get_object_or_404(RegistryCredential.objects.for_user(request.user, Action.VIEW), pk=pk)
+    _require(request.user, cred.team_id, Action.MANAGE)
+    return cred
 
 
 def _registry_form(request, cred, team):
@@ -280,8 +247,7 @@ def _registry_form(request, cred, team):
 
 @login_required
 def registry_delete(request, pk):
-    cred = _object_plain(request, pk)
-    _require(request.user, cred.team_id, Action.MANAGE)
+    cred = _managed_credential(request, pk)
     if request.method == "POST":
         registry = cred.registry
         cred.delete()

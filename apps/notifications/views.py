@@ -2,11 +2,16 @@
 form), the deliveries log. Reading is for viewers, "Send test" for operators, changes for
 admins; objects of other teams answer 404."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Model
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.core.api import user_may
@@ -42,6 +47,48 @@ def _can(request, action) -> bool:
     return bool(request.team) and user_may(request.user, request.team.pk, action)
 
 
+def _managed_team(request):
+    """The current team, for an admin of it (403 otherwise)."""
+    team = _team_or_403(request)
+    _require(request, team.pk, Action.MANAGE)
+    return team
+
+
+def _managed(request, model, pk):
+    """One of this user's objects (404 for another team's), for an admin of its team."""
+    obj = _mine(request, model, pk)
+    _require(request, obj.team_id, Action.MANAGE)
+    return obj
+
+
+def _form_page(request, form, kind: str, instance, done: str, after: Callable[[Model], None] | None = None) -> HttpResponse:
+    """A valid POST saves, says so and goes on to the object; otherwise the form again."""
+    if request.method == "POST" and form.is_valid():
+        obj = form.save()
+        messages.success(request, f"{kind.capitalize()} {obj.name} {done}.")
+        if after is not None:
+            after(obj)
+        return redirect(_NEXT[kind](obj))
+    return render(request, f"notifications/{kind}_form.html", {"nav": "notifications", "form": form, kind: instance})
+
+
+def _delete_page(request, obj: Model, kind: str, cancel: str) -> HttpResponse:
+    """POST deletes and goes back to the list; GET asks first."""
+    if request.method == "POST":
+        name = obj.name
+        obj.delete()
+        messages.success(request, f"{kind.capitalize()} {name} deleted.")
+        return redirect(f"notifications:{kind}_list")
+    return render(request, "notifications/confirm_delete.html", {"nav": "notifications", "object": obj, "cancel": cancel})
+
+
+# Where a saved object's page is.
+_NEXT: dict[str, Callable[[Model], str]] = {
+    "channel": lambda channel: reverse("notifications:channel_detail", kwargs={"pk": channel.pk}),
+    "route": lambda route: reverse("notifications:route_list"),
+}
+
+
 # --- channels ---------------------------------------------------------------------------------
 
 @login_required
@@ -53,43 +100,25 @@ def channel_list(request):
 
 @login_required
 def channel_create(request):
-    team = _team_or_403(request)
-    _require(request, team.pk, Action.MANAGE)
-    form = ChannelForm(request.POST or None, team=team)
-    if request.method == "POST" and form.is_valid():
-        generated = not form.cleaned_data.get("signing_secret") and form.values.get("signing_secret")
-        channel = form.save()
-        messages.success(request, f"Channel {channel.name} added.")
-        if generated:
+    form = ChannelForm(request.POST or None, team=_managed_team(request))
+
+    def secret_once(channel: Channel) -> None:
+        if not form.cleaned_data.get("signing_secret") and form.values.get("signing_secret"):
             # Shown once, like an API token: the receiver needs it to verify signatures.
             messages.info(request, f"Signing secret (shown once, keep it for your receiver): {channel.signing_secret}")
-        return redirect("notifications:channel_detail", pk=channel.pk)
-    return render(request, "notifications/channel_form.html", {"nav": "notifications", "form": form, "channel": None})
+
+    return _form_page(request, form, "channel", None, "added", after=secret_once)
 
 
 @login_required
 def channel_edit(request, pk):
-    channel = _mine(request, Channel, pk)
-    _require(request, channel.team_id, Action.MANAGE)
-    form = ChannelForm(request.POST or None, team=channel.team, instance=channel)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Channel {channel.name} saved.")
-        return redirect("notifications:channel_detail", pk=channel.pk)
-    return render(request, "notifications/channel_form.html", {"nav": "notifications", "form": form, "channel": channel})
+    channel = _managed(request, Channel, pk)
+    return _form_page(request, ChannelForm(request.POST or None, team=channel.team, instance=channel), "channel", channel, "saved")
 
 
 @login_required
 def channel_delete(request, pk):
-    channel = _mine(request, Channel, pk)
-    _require(request, channel.team_id, Action.MANAGE)
-    if request.method == "POST":
-        name = channel.name
-        channel.delete()
-        messages.success(request, f"Channel {name} deleted.")
-        return redirect("notifications:channel_list")
-    return render(request, "notifications/confirm_delete.html", {"nav": "notifications", "object": channel,
-                                                                  "cancel": "notifications:channel_detail"})
+    return _delete_page(request, _managed(request, Channel, pk), "channel", "notifications:channel_detail")
 
 
 def _channel_context(request, channel, test=None) -> dict:
@@ -131,39 +160,18 @@ def route_list(request):
 
 @login_required
 def route_create(request):
-    team = _team_or_403(request)
-    _require(request, team.pk, Action.MANAGE)
-    form = RouteForm(request.POST or None, team=team)
-    if request.method == "POST" and form.is_valid():
-        route = form.save()
-        messages.success(request, f"Route {route.name} added.")
-        return redirect("notifications:route_list")
-    return render(request, "notifications/route_form.html", {"nav": "notifications", "form": form, "route": None})
+    return _form_page(request, RouteForm(request.POST or None, team=_managed_team(request)), "route", None, "added")
 
 
 @login_required
 def route_edit(request, pk):
-    route = _mine(request, Route, pk)
-    _require(request, route.team_id, Action.MANAGE)
-    form = RouteForm(request.POST or None, instance=route, team=route.team)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Route {route.name} saved.")
-        return redirect("notifications:route_list")
-    return render(request, "notifications/route_form.html", {"nav": "notifications", "form": form, "route": route})
+    route = _managed(request, Route, pk)
+    return _form_page(request, RouteForm(request.POST or None, instance=route, team=route.team), "route", route, "saved")
 
 
 @login_required
 def route_delete(request, pk):
-    route = _mine(request, Route, pk)
-    _require(request, route.team_id, Action.MANAGE)
-    if request.method == "POST":
-        name = route.name
-        route.delete()
-        messages.success(request, f"Route {name} deleted.")
-        return redirect("notifications:route_list")
-    return render(request, "notifications/confirm_delete.html", {"nav": "notifications", "object": route,
-                                                                  "cancel": "notifications:route_edit"})
+    return _delete_page(request, _managed(request, Route, pk), "route", "notifications:route_edit")
 
 
 # --- deliveries -------------------------------------------------------------------------------

@@ -110,3 +110,10 @@ def test_redactor_round_trip():
         assert secret not in text
     assert r.restore(text).count("hunter2-value") == 1 and "10.1.2.3" in r.restore(text)
     assert Redactor.from_json(r.to_json()).restore(text) == r.restore(text)
+
+
+def test_redactor_numbers_placeholders_per_kind_and_after_a_reload():
+    r = Redactor()
+    assert r.redact("10.0.0.1 a@b.example 10.0.0.2 10.0.0.1") == "[IP_1] [EMAIL_1] [IP_2] [IP_1]"
+    again = Redactor.from_json(r.to_json())
+    assert again.redact("10.0.0.3 c@d.example 10.0.0.2") == "[IP_3] [EMAIL_2] [IP_2]"

@@ -1,8 +1,8 @@
 """Log pattern packs: one Pattern per known failure signature.
 
 Each pattern carries literal `needles` (lower case): a line can only match when it contains
-one of them, so the scanner finds candidate lines with fast substring searches and runs the
-regular expressions on those lines alone. `example` is a real-world line the pattern must
+one of them, so the scanner finds candidate lines in one multi-needle pass (lower-cased ASCII,
+no newline in a needle) and runs the regular expressions on those lines alone. `example` is a real-world line the pattern must
 match (tests/ai/test_patterns.py holds every pattern to it).
 """
 
