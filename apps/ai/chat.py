@@ -237,8 +237,12 @@ def _add_message(conversation: Conversation, **fields) -> ChatMessage:
 
 
 def start(user, *, team, container=None, alert=None, title: str = "") -> Conversation:
-    target = container or alert
-    name = container.name if container is not None else f"{alert.rule.name}: {alert.target_name}"
+    if container is not None:
+        name = container.name
+    elif alert is not None:
+        name = f"{alert.rule.name}: {alert.target_name}"
+    else:
+        name = ""  # a conversation without a target (tests; the team's general questions)
     return Conversation.objects.create(team=team, container=container, alert=alert, target_name=name[:300],
                                        title=title[:200], created_by=user if user.is_authenticated else None)
 
