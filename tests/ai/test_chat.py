@@ -160,3 +160,60 @@ def test_api_conversations_roles_and_send(busy_port, two_teams):
     listed = viewer.get(f"/api/v1/conversations/{cid}/messages/")
     assert listed.status_code == 200 and [m["role"] for m in listed.json()] == ["user", "assistant"]
     assert viewer.get(f"/api/v1/conversations/?container={busy_port.pk}").json()["count"] == 1
+
+
+@pytest.mark.docker
+@pytest.mark.django_db
+def test_pages_panel_start_send_escaped_and_scoped(busy_port, two_teams, client):
+    from django.test import Client
+
+    operator, viewer, other = two_teams["a"]["operator"], two_teams["a"]["viewer"], two_teams["b"]["admin"]
+    client.force_login(operator)
+    page = client.get(f"/containers/{busy_port.pk}/")
+    assert page.status_code == 200 and b'id="ai-chat-panel"' in page.content and b"No conversation yet." in page.content
+    started = client.post(f"/ai/containers/{busy_port.pk}/chat/", {"next": f"/containers/{busy_port.pk}/"})
+    assert started.status_code == 302 and started["Location"] == f"/containers/{busy_port.pk}/"
+    conversation = Conversation.objects.get(container=busy_port)
+    answer = client.post(f"/ai/conversations/{conversation.pk}/send/", {"content": "<script>alert(1)</script> why?"},
+                         HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in answer.content and b"<script>alert" not in answer.content
+    assert answer.content.count(b"chat-msg") == 2
+    page = client.get(f"/containers/{busy_port.pk}/")
+    assert f'data-chat-socket="/ws/ai/chat/{conversation.pk}/"'.encode() in page.content and b"data-chat-form" in page.content
+    assert client.get(f"/ai/conversations/{conversation.pk}/").status_code == 200
+
+    as_viewer = Client()
+    as_viewer.force_login(viewer)
+    assert b"data-chat-form" not in as_viewer.get(f"/containers/{busy_port.pk}/").content  # reads, cannot send
+    assert as_viewer.post(f"/ai/conversations/{conversation.pk}/send/", {"content": "hi"}).status_code == 403
+    assert as_viewer.post(f"/ai/containers/{busy_port.pk}/chat/").status_code == 403
+    as_other = Client()
+    as_other.force_login(other)
+    assert as_other.get(f"/ai/conversations/{conversation.pk}/").status_code == 404
+    assert as_other.post(f"/ai/conversations/{conversation.pk}/send/", {"content": "hi"}).status_code == 404
+    assert conversation.messages.count() == 2
+
+
+@pytest.mark.docker
+@pytest.mark.django_db
+def test_incident_chat_carries_the_alert_and_its_container(busy_port, two_teams, client, fake_llm):
+    from apps.alerts.models import Alert, AlertRule
+
+    team, operator = busy_port.team, two_teams["a"]["operator"]
+    claude_team(team, fake_llm.url)
+    fake_llm.default = Reply(body=anthropic_message("The container exited after the port clash [E1]."))
+    rule = AlertRule.objects.create(team=team, name="Container died", kind="event", event="died_nonzero")
+    alert = Alert.objects.create(team=team, rule=rule, fingerprint="f" * 40, status="firing", target_kind="container",
+                                 target_id=busy_port.pk, target_name=busy_port.name, summary="web-7 exited with code 1")
+    client.force_login(operator)
+    page = client.get(f"/alerts/{alert.pk}/")
+    assert page.status_code == 200 and b'id="ai-chat-panel"' in page.content
+    client.post(f"/ai/alerts/{alert.pk}/chat/")
+    conversation = Conversation.objects.get(alert=alert)
+    assert conversation.target_kind == "alert" and "Container died" in conversation.target_name
+    turn = chat.send(conversation, operator, "What happened?")
+    system = fake_llm.requests[0]["json"]["system"]
+    assert "Incident: alert Container died" in system and "web-7 exited with code 1" in system  # the alert ...
+    assert "address already in use" in system  # ... and its container's log
+    assert turn.text == "The container exited after the port clash [E1]."

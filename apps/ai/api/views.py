@@ -75,12 +75,7 @@ class ConversationViewSet(TeamScopedReadOnlyViewSet):
     queryset = Conversation.objects.all()
     filterset_fields = ["container", "alert", "provider"]
     ordering_fields = ["created_at", "updated_at"]
-    action_roles = {"create": Action.OPERATE, "messages": Action.VIEW}
-
-    def required_action(self) -> str:
-        if self.action == "messages" and self.request.method == "POST":
-            return Action.OPERATE
-        return super().required_action()
+    action_roles = {"create": Action.OPERATE, "messages": Action.VIEW, "send_message": Action.OPERATE}
 
     @extend_schema(request=s.ConversationCreateSerializer, responses={201: s.ConversationSerializer})
     def create(self, request):
@@ -99,14 +94,17 @@ class ConversationViewSet(TeamScopedReadOnlyViewSet):
         conversation = chat.start(request.user, team=team, title=data.get("title", ""), **target)
         return Response(s.ConversationSerializer(conversation).data, status=201)
 
-    @extend_schema(methods=["GET"], responses={200: s.ChatMessageSerializer(many=True)})
-    @extend_schema(methods=["POST"], request=s.ChatSendSerializer, responses={200: None})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(responses={200: s.ChatMessageSerializer(many=True)})
+    @action(detail=True, methods=["get"])
     def messages(self, request, pk=None):
-        """GET: the messages (restored). POST {content}: send one and get the answer (no streaming)."""
+        """The conversation's messages, as the person sees them (placeholders restored)."""
+        return Response(chat.shown(self.get_object()))
+
+    @extend_schema(request=s.ChatSendSerializer, responses={200: None})
+    @messages.mapping.post
+    def send_message(self, request, pk=None):
+        """Send {content}; the answer comes back whole (the WebSocket streams it)."""
         conversation = self.get_object()
-        if request.method == "GET":
-            return Response(chat.shown(conversation))
         body = s.ChatSendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
