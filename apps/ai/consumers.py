@@ -7,7 +7,8 @@ before accept (4404). Viewers may watch; operators and admins may send.
 Client -> server: {"type": "message", "content": str}.
 Server -> client (to every socket of the conversation, in order):
 {"type": "question", "message": {...}}, {"type": "chunk", "text": str} (placeholders already
-restored), {"type": "answer", "message": {...}}, {"type": "error", "message": str}.
+restored), {"type": "answer", "message": {...}}, {"type": "error", "code", "message"} with code
+"forbidden" (a viewer sent), "busy", "bad_request", "provider" or "failed".
 """
 
 from __future__ import annotations
@@ -61,14 +62,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict) or content.get("type") != "message":
             return
         if not self.can_send:
-            await self.send_json({"type": "error", "message": "Your role in this team may read this conversation, not send to it."})
+            await self.send_json({"type": "error", "code": "forbidden", "message": "Your role in this team may read this conversation, not send to it."})
             return
         if self.busy:
-            await self.send_json({"type": "error", "message": "Wait for the answer before sending the next message."})
+            await self.send_json({"type": "error", "code": "busy", "message": "Wait for the answer before sending the next message."})
             return
         text = content.get("content")
         if not isinstance(text, str) or not text.strip():
-            await self.send_json({"type": "error", "message": "Write a message."})
+            await self.send_json({"type": "error", "code": "bad_request", "message": "Write a message."})
             return
         self.busy = True
         loop = asyncio.get_running_loop()
@@ -77,8 +78,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def answer(self, text: str, loop):
         try:
             await database_sync_to_async(self._turn, thread_sensitive=False)(text, loop)
-        finally:
-            self.busy = False
+        except BaseException:
+            self.busy = False  # the turn ended without its final event
+            raise
 
     def _turn(self, text: str, loop) -> None:
         """In a worker thread: the turn, each chunk pushed to the group as it arrives."""
@@ -94,15 +96,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             turn = chat.send(conversation, self.scope["user"], text, on_text=lambda chunk: push({"type": "chunk", "text": chunk}),
                              on_question=lambda message: push({"type": "question", "message": message}))
         except chat.ChatError as exc:
-            push({"type": "error", "message": str(exc)})
+            push({"type": "error", "code": "provider" if exc.upstream else "bad_request", "message": str(exc)})
             return
         except Exception:  # noqa: BLE001 - reported to the page, logged here
             logger.exception("chat turn in conversation %s failed", conversation.pk)
-            push({"type": "error", "message": "The answer failed; see the server log."})
+            push({"type": "error", "code": "failed", "message": "The answer failed; see the server log."})
             return
         push({"type": "answer", "message": chat.message_dict(turn.answer, conversation.redactor())})
 
     async def chat_event(self, event):
+        if event["event"]["type"] in ("answer", "error"):
+            self.busy = False  # before the client sees the end of the turn (it may send the next at once)
         await self.send_json(event["event"])
 
     async def disconnect(self, code):
