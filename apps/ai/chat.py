@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 
+from apps.activity.audit import record_action
 from apps.core.api import user_may
 from apps.core.roles import Action
 
@@ -301,6 +302,9 @@ def send(conversation: Conversation, user, text: str, on_text: Callable[[str], N
 
     _save(conversation, {**updates, "model": result.model or choice.model}, redactor, tokens_in, tokens_out,
           cost(result.model or choice.model, tokens_in, tokens_out))
+    record_action("ai.chat.message", conversation, {
+        "turn": question.seq, "provider": choice.provider.name, "model": conversation.model, "input_tokens": tokens_in,
+        "output_tokens": tokens_out, "summarized_through": conversation.summarized_through, "leaves_installation": choice.provider.needs_key})
     return Turn(question, answer, redactor.restore(result.text), request)
 
 

@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.urls import path
 
+from apps.core import actor as actor_ctx
 from apps.core.roles import Action
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.conversation is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        client = self.scope.get("client") or ("", 0)
+        via = "cli" if self.scope.get("auth_via") == "token" else "ui"
+        self.actor = actor_ctx.actor_for_user(user, via, actor_ctx.new_request_id(), client[0] or "")
         self.group = group_name(self.conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -93,8 +97,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
         conversation = Conversation.objects.get(pk=self.conversation.pk)
         try:
-            turn = chat.send(conversation, self.scope["user"], text, on_text=lambda chunk: push({"type": "chunk", "text": chunk}),
-                             on_question=lambda message: push({"type": "question", "message": message}))
+            with actor_ctx.acting(self.actor):
+                turn = chat.send(conversation, self.scope["user"], text, on_text=lambda chunk: push({"type": "chunk", "text": chunk}),
+                                 on_question=lambda message: push({"type": "question", "message": message}))
         except chat.ChatError as exc:
             push({"type": "error", "code": "provider" if exc.upstream else "bad_request", "message": str(exc)})
             return

@@ -80,7 +80,8 @@ class Conversation(TeamOwnedModel):
     Messages are stored as they were sent and received (redacted); `redaction_map` (encrypted)
     restores them for display, so no secret value is stored in plaintext."""
 
-    audited = False  # messages are the record; who asked is on each message
+    # Audited: its creation by the generic logger, each turn as the named action "ai.chat.message"
+    # (numbers and provider only, never the text).
 
     container = models.ForeignKey("containers.Container", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     alert = models.ForeignKey("alerts.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

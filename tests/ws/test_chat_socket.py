@@ -114,3 +114,24 @@ def test_token_client_streams_the_offline_answer(in_memory_layer, two_teams):
     chunks = [m["text"] for m in got if m["type"] == "chunk"]
     assert got[-1]["type"] == "answer" and "".join(chunks) == got[-1]["message"]["content"]
     assert "no known failure signature" in got[-1]["message"]["content"]
+
+
+def test_each_turn_is_audited_without_its_text(in_memory_layer, two_teams):
+    from apps.activity.models import AuditEvent
+
+    operator = two_teams["a"]["operator"]
+    conv = chat.start(operator, team=two_teams["a"]["team"])
+    headers = session_headers(Client(), operator)
+
+    async def scenario():
+        comm = WebsocketCommunicator(application, f"/ws/ai/chat/{conv.pk}/", headers)
+        assert (await comm.connect(timeout=5))[0]
+        await comm.receive_json_from()
+        await comm.send_json_to({"type": "message", "content": "why? secret-words-123"})
+        await receive_until(comm, "answer")
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+    event = AuditEvent.objects.get(name="ai.chat.message", object_id=str(conv.pk))
+    assert event.actor_id == operator.pk and event.via == "ui" and event.after["turn"] == 1
+    assert event.after["provider"] == "offline" and "secret-words-123" not in str(event.after)
