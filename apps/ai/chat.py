@@ -28,6 +28,7 @@ from . import prompt
 from .findings import Finding, number_evidence
 from .models import ChatMessage, Conversation
 from .providers import ProviderError, Request, choose
+from .providers.base import cost as _cost
 from .redaction import Redactor
 
 logger = logging.getLogger(__name__)
@@ -188,7 +189,12 @@ def summarise(conversation: Conversation, choice, older: list[ChatMessage]) -> t
     request = Request(system=SUMMARY_SYSTEM, messages=messages, model=choice.model, max_tokens=800, purpose="summary",
                       summary=conversation.summary)
     result = choice.provider.complete(request)
-    return cap_summary(result.text.strip()), result.input_tokens, result.output_tokens
+    text = result.text.strip()
+    if not text:  # an empty summary would lose the old turns: fall back to the extractive one
+        from .chat_offline import summarise as extractive
+
+        text = extractive(request)
+    return cap_summary(text), result.input_tokens, result.output_tokens
 
 
 # --- a turn ----------------------------------------------------------------------------------
@@ -293,15 +299,13 @@ def send(conversation: Conversation, user, text: str, on_text: Callable[[str], N
                 on_text(tail)
     except ProviderError as exc:
         ChatMessage.objects.filter(pk=question.pk).update(error=str(exc)[:2000])
-        _save(conversation, updates, redactor, tokens_in, tokens_out, 0)
+        _save(conversation, updates, redactor, tokens_in, tokens_out, _cost(choice.model, tokens_in, tokens_out))
         raise ChatError(str(exc), upstream=True) from exc
     answer = _add_message(conversation, role=ChatMessage.Role.ASSISTANT, content=result.text,
                           input_tokens=result.input_tokens, output_tokens=result.output_tokens)
     tokens_in, tokens_out = tokens_in + result.input_tokens, tokens_out + result.output_tokens
-    from .providers.base import cost
-
     _save(conversation, {**updates, "model": result.model or choice.model}, redactor, tokens_in, tokens_out,
-          cost(result.model or choice.model, tokens_in, tokens_out))
+          _cost(result.model or choice.model, tokens_in, tokens_out))
     record_action("ai.chat.message", conversation, {
         "turn": question.seq, "provider": choice.provider.name, "model": conversation.model, "input_tokens": tokens_in,
         "output_tokens": tokens_out, "summarized_through": conversation.summarized_through, "leaves_installation": choice.provider.needs_key})

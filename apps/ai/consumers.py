@@ -96,6 +96,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                                              loop).result(timeout=30)
 
         conversation = Conversation.objects.get(pk=self.conversation.pk)
+        if not chat.may_send(self.scope["user"], conversation.team_id):  # the role may have changed since connect
+            push({"type": "error", "code": "forbidden", "message": "Your role in this team may read this conversation, not send to it."})
+            return
         try:
             with actor_ctx.acting(self.actor):
                 turn = chat.send(conversation, self.scope["user"], text, on_text=lambda chunk: push({"type": "chunk", "text": chunk}),

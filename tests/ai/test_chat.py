@@ -217,3 +217,39 @@ def test_incident_chat_carries_the_alert_and_its_container(busy_port, two_teams,
     assert "Incident: alert Container died" in system and "web-7 exited with code 1" in system  # the alert ...
     assert "address already in use" in system  # ... and its container's log
     assert turn.text == "The container exited after the port clash [E1]."
+
+
+def test_summary_stays_bounded_keeping_the_start_and_the_newest():
+    from django.test import override_settings
+
+    lines = [f"User asked: question number {i}" for i in range(200)]
+    with override_settings(AI_CHAT_SUMMARY_CHARS=300):
+        capped = chat.cap_summary("\n".join(lines))
+    assert len(capped) <= 300 and capped.startswith("User asked: question number 0\nUser asked: question number 1\n…")
+    assert capped.endswith("question number 199")
+
+
+def test_split_memory_keeps_the_question_and_starts_on_a_user_turn():
+    turns = [ChatMessage(seq=i, role="user" if i % 2 else "assistant", content="x" * 200) for i in range(1, 8)]
+    older, recent = chat.split_memory(turns, budget=120)
+    assert [m.seq for m in recent] == [7] and [m.seq for m in older] == [1, 2, 3, 4, 5, 6]
+    older, recent = chat.split_memory(turns, budget=160)
+    assert [m.seq for m in recent] == [5, 6, 7] and recent[0].role == "user"
+
+
+@pytest.mark.django_db
+def test_provider_failure_is_a_502_and_the_failed_question_leaves_memory(two_teams, fake_llm):
+    team, operator = two_teams["a"]["team"], two_teams["a"]["operator"]
+    claude_team(team, fake_llm.url)
+    conversation = chat.start(operator, team=team)
+    fake_llm.replies = [Reply(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
+                        Reply(body=anthropic_message("Second try answered."))]
+    client = api_client_for(operator)
+    failed = client.post(f"/api/v1/conversations/{conversation.pk}/messages/", {"content": "first, lost"}, format="json")
+    assert failed.status_code == 502 and "API key" in failed.json()["error"]["message"]
+    assert ChatMessage.objects.get(conversation=conversation, seq=1).error
+    ok = client.post(f"/api/v1/conversations/{conversation.pk}/messages/", {"content": "second"}, format="json")
+    assert ok.status_code == 200 and ok.json()["answer"]["content"] == "Second try answered."
+    assert fake_llm.requests[1]["json"]["messages"] == [{"role": "user", "content": "second"}]
+    shown = client.get(f"/api/v1/conversations/{conversation.pk}/messages/").json()
+    assert [(m["seq"], m["role"], bool(m["error"])) for m in shown] == [(1, "user", True), (2, "user", False), (3, "assistant", False)]
