@@ -346,3 +346,8 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-tick": {"task": "notifications.tick", "schedule": env_float("DOCKERFORGE_NOTIFICATIONS_TICK_SECONDS", 10.0)},
     "alerts-evaluate": {"task": "alerts.evaluate", "schedule": float(ALERTS_INTERVAL)},
 }
+
+# --- AI chat memory: recent turns sent as they are up to this many tokens (~chars/4); older
+# turns are summarised into the conversation's summary.
+AI_CHAT_MEMORY_TOKENS = env_int("DOCKERFORGE_AI_CHAT_MEMORY_TOKENS", 3000)
+AI_CHAT_SUMMARY_CHARS = env_int("DOCKERFORGE_AI_CHAT_SUMMARY_CHARS", 4000)

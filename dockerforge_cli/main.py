@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         alerts,
         analyze,
         backups,
+        chat,
         compose,
         containers,
         general,
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     backups.register(sub, add_command)
     monitor.register(sub, add_command)
     analyze.register(sub, add_command)
+    chat.register(sub, add_command)
     updates.register(sub, add_command)
     alerts.register(sub, add_command)
     notify.register(sub, add_command)

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.core.admin import TeamScopedAdmin
 
-from .models import AIProviderSettings, Analysis
+from .models import AIProviderSettings, Analysis, Conversation
 
 
 @admin.register(AIProviderSettings)
@@ -24,6 +24,35 @@ class AnalysisAdmin(TeamScopedAdmin):
                                    "evidence", "explanation", "citations", "invalid_citations", "provider", "model", "prompt_version",
                                    "input_hash", "cache_key", "cached_from", "input_tokens", "output_tokens", "cost_usd", "error",
                                    "created_at", "updated_at"]]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class ChatMessageInline(admin.TabularInline):
+    from .models import ChatMessage
+
+    model = ChatMessage
+    fields = ["seq", "role", "content", "author", "input_tokens", "output_tokens", "error", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(TeamScopedAdmin):
+    """Messages show as stored: redacted (the placeholders' values are not shown here)."""
+
+    list_display = ["__str__", "team", "target_name", "provider", "model", "input_tokens", "output_tokens", "cost_usd", "updated_at"]
+    list_filter = ["provider"]
+    search_fields = ["title", "target_name"]
+    exclude = ["redaction_map"]
+    readonly_fields = ["team", "container", "alert", "target_name", "created_by", "summary", "summarized_through", "provider", "model",
+                       "input_tokens", "output_tokens", "cost_usd", "created_at", "updated_at"]
+    inlines = [ChatMessageInline]
 
     def has_add_permission(self, request):
         return False

@@ -71,3 +71,66 @@ class Analysis(TeamOwnedModel):
         from .redaction import Redactor
 
         return Redactor.from_json(self.redaction_map).restore(self.explanation)
+
+
+class Conversation(TeamOwnedModel):
+    """A chat about one container or one incident (alert), with its memory: the recent turns
+    are sent as they are; older ones are folded into `summary` (never simply dropped).
+
+    Messages are stored as they were sent and received (redacted); `redaction_map` (encrypted)
+    restores them for display, so no secret value is stored in plaintext."""
+
+    # Audited: its creation by the generic logger, each turn as the named action "ai.chat.message"
+    # (numbers and provider only, never the text).
+
+    container = models.ForeignKey("containers.Container", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    alert = models.ForeignKey("alerts.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_name = models.CharField(max_length=300, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    summary = models.TextField(blank=True, help_text="Summary of the turns older than the memory budget (redacted)")
+    summarized_through = models.IntegerField(default=0, help_text="The summary covers turns 1..N")
+    redaction_map = EncryptedTextField(blank=True, help_text="Placeholders -> values (JSON), to restore messages for display")
+    provider = models.CharField(max_length=50, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    input_tokens = models.IntegerField(default=0)
+    output_tokens = models.IntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self):
+        return self.title or f"Chat about {self.target_name}"
+
+    @property
+    def target_kind(self) -> str:
+        return "alert" if self.alert_id else "container"
+
+    def redactor(self, known_secrets=()):
+        from .redaction import Redactor
+
+        return Redactor.from_json(self.redaction_map, known_secrets)
+
+
+class ChatMessage(models.Model):
+    class Role(models.TextChoices):
+        USER = "user"
+        ASSISTANT = "assistant"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.IntegerField(help_text="Turn number in the conversation, from 1")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(help_text="As sent to / received from the provider (redacted)")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    input_tokens = models.IntegerField(default=0)
+    output_tokens = models.IntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [models.UniqueConstraint(fields=["conversation", "seq"], name="ai_chat_message_seq_unique")]
+
+    def __str__(self):
+        return f"{self.role} #{self.seq} in conversation {self.conversation_id}"

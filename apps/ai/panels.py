@@ -30,6 +30,36 @@ def settings_panel(request, team):
     }, request=request)
 
 
+def _chat_panel(request, obj, *, start_url: str, **target):
+    from . import chat
+    from .models import Conversation
+
+    rows = list(Conversation.objects.for_user(request.user, Action.VIEW).filter(**target).order_by("-updated_at", "-id")[:6])
+    current = rows[0] if rows else None
+    return render_to_string("ai/_chat_panel.html", {
+        "conversation": current, "others": rows[1:], "chat_messages": chat.shown(current) if current else [],
+        "can_send": chat.may_send(request.user, obj.team_id), "start_url": start_url,
+    }, request=request)
+
+
+def container_chat_panel(request, container):
+    from django.urls import reverse
+
+    if container is None:
+        return None
+    return _chat_panel(request, container, start_url=reverse("ai:chat_start_container", args=[container.pk]), container=container)
+
+
+def alert_chat_panel(request, alert):
+    from django.urls import reverse
+
+    if alert is None:
+        return None
+    return _chat_panel(request, alert, start_url=reverse("ai:chat_start_alert", args=[alert.pk]), alert=alert)
+
+
 def register() -> None:
     panels.add("container_detail", Panel(70, "ai", "AI analysis", container_panel))
+    panels.add("container_detail", Panel(75, "ai_chat", "AI chat", container_chat_panel))
+    panels.add("alert_detail", Panel(50, "ai_chat", "AI chat", alert_chat_panel))
     panels.add("team_settings", Panel(60, "ai", "AI provider", settings_panel))

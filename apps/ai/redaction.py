@@ -75,8 +75,9 @@ class Redactor:
         return json.dumps(self.values)
 
     @classmethod
-    def from_json(cls, raw: str) -> Redactor:
-        redactor = cls()
+    def from_json(cls, raw: str, known_secrets: list[str] | tuple[str, ...] = ()) -> Redactor:
+        """A redactor that keeps earlier placeholders (a conversation's numbering stays stable)."""
+        redactor = cls(known_secrets)
         for token, value in (json.loads(raw) if raw else {}).items():
             redactor._remember(token, value)
         return redactor

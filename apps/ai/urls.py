@@ -8,5 +8,9 @@ urlpatterns = [
     path("analyses/<int:pk>/", views.analysis_detail, name="analysis_detail"),
     path("containers/<int:pk>/analyse/", views.analyse_container, name="analyse_container"),
     path("containers/<int:pk>/preview/", views.preview_container, name="preview_container"),
+    path("conversations/<int:pk>/", views.conversation_detail, name="conversation_detail"),
+    path("conversations/<int:pk>/send/", views.chat_send, name="chat_send"),
+    path("containers/<int:pk>/chat/", views.chat_start_container, name="chat_start_container"),
+    path("alerts/<int:pk>/chat/", views.chat_start_alert, name="chat_start_alert"),
     path("settings/", views.save_settings, name="save_settings"),
 ]

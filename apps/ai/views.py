@@ -59,3 +59,85 @@ def save_settings(request):
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(errors)}")
     return redirect("accounts:team_settings")
+
+
+# --- chat ------------------------------------------------------------------------------------
+
+def _conversation(request, pk: int):
+    from .models import Conversation
+
+    return get_object_or_404(Conversation.objects.for_user(request.user, Action.VIEW).select_related("alert__rule"), pk=pk)
+
+
+def _back(request, fallback):
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@login_required
+def conversation_detail(request, pk: int):
+    from . import chat
+
+    conversation = _conversation(request, pk)
+    return render(request, "ai/conversation_detail.html", {
+        "nav": "ai", "conversation": conversation, "chat_messages": chat.shown(conversation),
+        "summary": conversation.redactor().restore(conversation.summary), "can_send": chat.may_send(request.user, conversation.team_id),
+    })
+
+
+def _start(request, **target):
+    from . import chat
+
+    obj = next(iter(target.values()))
+    if not chat.may_send(request.user, obj.team_id):
+        raise PermissionDenied
+    conversation = chat.start(request.user, team=obj.team, **target)
+    return _back_to(request, conversation)
+
+
+def _back_to(request, conversation):
+    from django.urls import reverse
+
+    return _back(request, reverse("ai:conversation_detail", args=[conversation.pk]))
+
+
+@login_required
+@require_POST
+def chat_start_container(request, pk: int):
+    from apps.containers.models import Container
+
+    return _start(request, container=get_object_or_404(Container.objects.for_user(request.user, Action.VIEW).present(), pk=pk))
+
+
+@login_required
+@require_POST
+def chat_start_alert(request, pk: int):
+    from apps.alerts.models import Alert
+
+    return _start(request, alert=get_object_or_404(Alert.objects.for_user(request.user, Action.VIEW).select_related("rule"), pk=pk))
+
+
+@login_required
+@require_POST
+def chat_send(request, pk: int):
+    """The form without streaming: htmx gets the two new messages; a plain POST goes back."""
+    from . import chat
+
+    conversation = _conversation(request, pk)
+    if not chat.may_send(request.user, conversation.team_id):
+        raise PermissionDenied
+    try:
+        turn = chat.send(conversation, request.user, request.POST.get("content", ""))
+        shown = chat.shown(conversation, [turn.question, turn.answer])
+    except chat.ChatError as exc:
+        if not request.htmx:
+            messages.error(request, str(exc))
+            return _back_to(request, conversation)
+        shown = [{"role": "assistant", "content": "", "error": str(exc)}]
+    if request.htmx:
+        return render(request, "ai/_chat_messages.html", {"chat_messages": shown})
+    return _back_to(request, conversation)

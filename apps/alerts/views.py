@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.api import user_may
 from apps.core.htmx import render_page
+from apps.core.registries import panels
 from apps.core.roles import Action
 
 from . import state
@@ -48,7 +49,8 @@ def _alert(request, pk, action=Action.VIEW) -> Alert:
 @login_required
 def alert_detail(request, pk):
     alert = _alert(request, pk)
-    ctx = {"nav": "alerts", "alert": alert, "can_operate": user_may(request.user, alert.team_id, Action.OPERATE)}
+    ctx = {"nav": "alerts", "alert": alert, "can_operate": user_may(request.user, alert.team_id, Action.OPERATE),
+           "panels": panels.for_page("alert_detail")}  # later apps' panels (the AI chat)
     return render_page(request, "alerts/alert_detail.html", ctx, partial="state")
 
 

@@ -218,3 +218,11 @@ def test_alerts_and_notify_complete(cli, tmp_path):
     assert {"ls", "ack", "silence"} <= set(complete(cli, tmp_path, "dockerforge alerts "))
     assert {"channels", "test"} <= set(complete(cli, tmp_path, "dockerforge notify "))
     assert "ls" in complete(cli, tmp_path, "dockerforge notify channels ")
+
+
+def test_chat_completes_and_needs_a_container(cli, tmp_path):
+    from tests.cli.test_live import complete
+
+    assert "chat" in complete(cli, tmp_path, "dockerforge ch")
+    assert {"--message", "--conversation", "--new"} <= set(complete(cli, tmp_path, "dockerforge chat x --"))
+    assert cli("chat").code == 2

@@ -609,3 +609,22 @@ def make_silence(team):
     from apps.alerts.models import Silence
 
     return Silence.objects.create(team=team, comment=tag(team, "silence"), ends_at=timezone.now() + timedelta(hours=1))
+
+
+# --- ai chat (conversations and their messages)
+@factory("ai.conversation")
+def make_conversation(team):
+    from apps.ai.models import Conversation
+
+    return Conversation.objects.create(team=team, container=make_container(team), target_name=tag(team, "chat"),
+                                       title=tag(team, "conversation"))
+
+
+@factory("ai.chatmessage")
+def make_chatmessage(team):
+    from apps.ai.models import ChatMessage
+
+    return ChatMessage.objects.create(conversation=make_conversation(team), seq=1, role="user", content=tag(team, "chatmsg"))
+
+
+WS_ROUTES["ws-ai-chat"] = "ai.conversation"  # viewers watch; sending needs operate (checked per message, tests/ws/test_chat_socket.py)

@@ -60,3 +60,52 @@ class AISettingsSerializer(serializers.ModelSerializer):
         if validated_data.get("api_key", None) in ("", None):
             validated_data.pop("api_key", None)  # an empty key keeps the current one
         return super().update(instance, validated_data)
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    target_kind = serializers.CharField(read_only=True)
+    summary = serializers.SerializerMethodField(help_text="Summary of the turns older than the memory budget (restored)")
+    message_count = serializers.SerializerMethodField()
+
+    class Meta:
+        from ..models import Conversation
+
+        model = Conversation
+        fields = ["id", "team", "target_kind", "container", "alert", "target_name", "title", "created_by", "summary",
+                  "summarized_through", "message_count", "provider", "model", "input_tokens", "output_tokens", "cost_usd",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_summary(self, obj) -> str:
+        return obj.redactor().restore(obj.summary)
+
+    def get_message_count(self, obj) -> int:
+        return obj.messages.count()
+
+
+class ConversationCreateSerializer(serializers.Serializer):
+    container = serializers.IntegerField(required=False, min_value=1)
+    alert = serializers.IntegerField(required=False, min_value=1)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate(self, attrs):
+        if bool(attrs.get("container")) == bool(attrs.get("alert")):
+            raise serializers.ValidationError({"non_field_errors": ["Give exactly one of container or alert."]})
+        return attrs
+
+
+class ChatMessageSerializer(serializers.Serializer):
+    """A message as the person sees it (placeholders restored)."""
+
+    id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    role = serializers.CharField()
+    content = serializers.CharField()
+    error = serializers.CharField()
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    created_at = serializers.CharField()
+
+
+class ChatSendSerializer(serializers.Serializer):
+    content = serializers.CharField(max_length=8000, trim_whitespace=True)

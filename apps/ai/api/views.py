@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from apps.core.api import TeamScopedReadOnlyViewSet, TeamScopedViewSet, accepted, user_may
 from apps.core.roles import Action
 
-from .. import services
-from ..models import AIProviderSettings, Analysis
+from .. import chat, services
+from ..models import AIProviderSettings, Analysis, Conversation
 from . import serializers as s
 
 
@@ -64,3 +64,56 @@ class AISettingsViewSet(TeamScopedViewSet):
         if AIProviderSettings.objects.filter(team=self.team).exists():
             raise exceptions.ValidationError({"team": ["This team already has AI settings: PATCH them."]})
         serializer.save(team=self.team)
+
+
+class ConversationViewSet(TeamScopedReadOnlyViewSet):
+    """Chats about a container or an incident (alert). Viewers read them; operators and
+    admins start them and send messages (POST messages/ answers without streaming; the
+    WebSocket /ws/ai/chat/<id>/ streams)."""
+
+    serializer_class = s.ConversationSerializer
+    queryset = Conversation.objects.all()
+    filterset_fields = ["container", "alert", "provider"]
+    ordering_fields = ["created_at", "updated_at"]
+    action_roles = {"create": Action.OPERATE, "messages": Action.VIEW, "send_message": Action.OPERATE}
+
+    @extend_schema(request=s.ConversationCreateSerializer, responses={201: s.ConversationSerializer})
+    def create(self, request):
+        """Start a conversation about a container or an alert (of a team you operate in)."""
+        from apps.alerts.models import Alert
+        from apps.containers.models import Container
+
+        body = s.ConversationCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data.get("container"):
+            target = {"container": _target(request, Container.objects.present(), data["container"], Action.OPERATE)}
+        else:
+            target = {"alert": _target(request, Alert.objects.select_related("rule"), data["alert"], Action.OPERATE)}
+        team = next(iter(target.values())).team
+        conversation = chat.start(request.user, team=team, title=data.get("title", ""), **target)
+        return Response(s.ConversationSerializer(conversation).data, status=201)
+
+    @extend_schema(responses={200: s.ChatMessageSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def messages(self, request, pk=None):
+        """The conversation's messages, as the person sees them (placeholders restored)."""
+        return Response(chat.shown(self.get_object()))
+
+    @extend_schema(request=s.ChatSendSerializer, responses={200: None})
+    @messages.mapping.post
+    def send_message(self, request, pk=None):
+        """Send {content}; the answer comes back whole (the WebSocket streams it)."""
+        conversation = self.get_object()
+        body = s.ChatSendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            turn = chat.send(conversation, request.user, body.validated_data["content"])
+        except chat.ChatError as exc:
+            if exc.upstream:
+                return Response({"error": {"code": "provider_failed", "message": str(exc), "details": {}}}, status=502)
+            raise exceptions.ValidationError({"content": [str(exc)]}) from None
+        redactor = conversation.redactor()
+        return Response({"conversation": s.ConversationSerializer(conversation).data,
+                         "question": chat.message_dict(turn.question, redactor),
+                         "answer": chat.message_dict(turn.answer, redactor)})

@@ -45,6 +45,8 @@ class Request:
     max_tokens: int = 1500
     findings: list = field(default_factory=list)  # structured findings (the offline provider writes from them)
     evidence_ids: list[str] = field(default_factory=list)
+    purpose: str = "analysis"  # "analysis" | "chat" | "summary": the offline provider answers each its own way
+    summary: str = ""  # chat: the conversation's summary of older turns (also rendered into `system`)
 
 
 @dataclass

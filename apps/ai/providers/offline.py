@@ -1,12 +1,17 @@
 """The built-in offline provider: writes the analysis from the detector findings, with no
-network. The default when a team has no key."""
+network. The default when a team has no key. It answers chat too (from the findings and the
+conversation's memory) and writes extractive summaries, all deterministically."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 from ..findings import Finding
 from .base import Provider, Request, Result
 
 MAX_OTHERS = 4
+CHUNK_WORDS = 3  # the offline "stream" yields a few words at a time
 
 
 class OfflineProvider(Provider):
@@ -15,7 +20,29 @@ class OfflineProvider(Provider):
     needs_key = False
 
     def complete(self, request: Request) -> Result:
-        return Result(text=write_analysis(request.findings), model=request.model or self.default_model)
+        if request.purpose == "chat":
+            from ..chat_offline import answer
+
+            text = answer(request)
+        elif request.purpose == "summary":
+            from ..chat_offline import summarise
+
+            text = summarise(request)
+        else:
+            text = write_analysis(request.findings)
+        return Result(text=text, model=request.model or self.default_model)
+
+    def stream(self, request: Request, on_text: Callable[[str], None]) -> Result:
+        result = self.complete(request)
+        for chunk in chunks(result.text):
+            on_text(chunk)
+        return result
+
+
+def chunks(text: str) -> list[str]:
+    """The text in pieces of a few words (whitespace kept), as a remote model streams it."""
+    words = re.findall(r"\S+\s*|\s+", text)
+    return ["".join(words[i:i + CHUNK_WORDS]) for i in range(0, len(words), CHUNK_WORDS)]
 
 
 def _cite(finding: Finding) -> str:
