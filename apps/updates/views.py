@@ -124,7 +124,7 @@ def policy_form(request, pk=None):
     policy = (rows.filter(container=container) if container else rows.filter(team=team, container__isnull=True)).first()
     form = PolicyForm(request.POST or None, instance=policy or UpdatePolicy(team=team, container=container))
     back = reverse("containers:detail", args=[container.pk]) if container else reverse("accounts:team_settings")
-    context = {"nav": "updates", "form": form, "container": container, "team": team, "back": back,
+    context = {"nav": "containers" if container else "team", "form": form, "container": container, "team": team, "back": back,
                "inherits": container is not None and policy is None}
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -153,7 +153,7 @@ def window_form(request, pk=None):
     window = get_object_or_404(UpdateWindow.objects.for_user(request.user, Action.MANAGE), pk=pk, team=team) if pk else None
     form = WindowForm(request.POST or None, instance=window or UpdateWindow(team=team), team=team)
     back = reverse("accounts:team_settings")
-    context = {"nav": "updates", "form": form, "window": window, "team": team, "back": back}
+    context = {"nav": "team", "form": form, "window": window, "team": team, "back": back}
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         return _saved(request, f"Update window {saved.name} saved.", back, "updates/window_form.html", context)
