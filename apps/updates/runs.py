@@ -298,7 +298,7 @@ def step_dependants(ctx: RunContext) -> None:
     network namespace (`network_mode: container:...`, which would keep pointing at the removed
     container) get the new id; Compose `depends_on` dependants are recreated after it; their
     own dependants follow them (breadth first, each container once). After a rollback they
-follow the container that runs again (a restarted container has a new namespace)."""
+    follow the container that runs again (a restarted container has a new namespace)."""
     if not ctx.touched:
         return
     queue = [(ctx.container, ctx.running_id)]
