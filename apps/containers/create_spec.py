@@ -432,6 +432,10 @@ def apply_changes(plan: CreatePlan, cleaned: dict) -> CreatePlan:
         host["Binds"] = cleaned["volumes"]
     if "networks" in cleaned:
         _set_networks(plan, cleaned["networks"])
+    if "network_mode" in cleaned:  # "container:<id>": rejoin a recreated container's namespace
+        host["NetworkMode"] = cleaned["network_mode"]
+        if cleaned["network_mode"].startswith("container:"):
+            _joined_namespace(body)
     if "restart_policy" in cleaned:
         host["RestartPolicy"] = cleaned["restart_policy"]
     if "memory" in cleaned:
@@ -506,6 +510,21 @@ def _links(links: list[str] | None) -> list[str] | None:
     return result or None
 
 
+# What a container in another's network namespace may not set (the engine answers 400
+# "conflicting options"); inspect reports the namespace owner's hostname in Config.Hostname.
+JOINED_CONFIG_KEYS = ("Hostname", "Domainname", "MacAddress", "ExposedPorts")
+JOINED_HOST_KEYS = ("PortBindings", "PublishAllPorts", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "Links")
+
+
+def _joined_namespace(body: dict) -> None:
+    for key in JOINED_CONFIG_KEYS:
+        body.pop(key, None)
+    host = body.get("HostConfig") or {}
+    for key in JOINED_HOST_KEYS:
+        host.pop(key, None)
+    body.pop("NetworkingConfig", None)
+
+
 def plan_from_inspect(inspect: dict, image_inspect: dict | None) -> CreatePlan:
     """The create body that would make this container again (name included)."""
     cid = inspect["Id"]
@@ -528,7 +547,9 @@ def plan_from_inspect(inspect: dict, image_inspect: dict | None) -> CreatePlan:
     plan = CreatePlan(name=inspect.get("Name", "").lstrip("/"), body=body)
     if primary and primary not in BUILTIN_NETWORKS and not mode.startswith("container:"):
         body["NetworkingConfig"] = {"EndpointsConfig": {primary: _endpoint(networks[primary], cid)}}
-    if not mode.startswith("container:"):
+    if mode.startswith("container:"):
+        _joined_namespace(body)
+    else:
         plan.extra_networks = {n: _endpoint(s, cid) for n, s in networks.items() if n != primary}
     return plan
 

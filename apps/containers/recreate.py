@@ -10,8 +10,9 @@ duplicate, and later the AI, backup and update issues use.
   worker, with whatever permissions the caller already checked.
 - `progress`: anything with log(str), progress(float) and check_cancel() (an Operation's
   Progress); None runs silently. A cancel during verification rolls back.
-- `health_seconds`: how long the new container must keep running (and, with a health check,
-  end healthy); default settings.RECREATE_HEALTH_SECONDS.
+- `health_seconds`: how long the new container must keep running without a restart (and,
+  with a health check, end healthy); default settings.RECREATE_HEALTH_SECONDS. The gate is
+  `health_verdict`, shared with the updates app's Compose path.
 
 Steps: inspect the old container and its image; build the create body without the image's
 defaults; apply the changes; stop the old one and rename it `<name>-df-old-<short id>`;
@@ -80,16 +81,26 @@ def plan_for_container(client, docker_id: str, *, where: str = "the engine") -> 
     return create_spec.plan_from_inspect(inspect, image)
 
 
-def _health_verdict(state: dict, has_healthcheck: bool, deadline_passed: bool) -> str | None:
-    """"ok", a failure message, or None to keep watching."""
+def has_healthcheck(inspect: dict) -> bool:
+    return ((inspect.get("Config") or {}).get("Healthcheck") or {}).get("Test") not in (None, [], ["NONE"])
+
+
+def health_verdict(inspect: dict, deadline_passed: bool) -> str | None:
+    """The health gate on a new container's inspect: "ok", a failure message, or None to keep
+    watching. Running, no restarts (a crash loop under a restart policy can look "running"
+    between two polls; RestartCount cannot), healthy when the image has a health check."""
+    state = inspect.get("State") or {}
+    restarts = inspect.get("RestartCount") or 0
+    if restarts:
+        return f"the new container restarted {restarts} time(s) (exit code {state.get('ExitCode')})"
     if state.get("Restarting") or not state.get("Running"):
         return f"the new container did not stay running (exit code {state.get('ExitCode')}{', OOM-killed' if state.get('OOMKilled') else ''})"
     health = (state.get("Health") or {}).get("Status", "")
-    if has_healthcheck and health == "unhealthy":
+    if has_healthcheck(inspect) and health == "unhealthy":
         return "the new container's health check reports unhealthy"
     if not deadline_passed:
         return None
-    if has_healthcheck and health != "healthy":
+    if has_healthcheck(inspect) and health != "healthy":
         return None  # still "starting": wait for its verdict (bounded by the caller)
     return "ok"
 
@@ -101,9 +112,8 @@ def _watch(client, new_id: str, seconds: float, progress, where: str) -> str:
     while True:
         progress.check_cancel()
         data = engine.inspect_container(client, new_id, where=where)
-        has_check = bool(((data.get("Config") or {}).get("Healthcheck") or {}).get("Test") not in (None, [], ["NONE"]))
         now = time.monotonic()
-        verdict = _health_verdict(data.get("State") or {}, has_check, now - started >= seconds)
+        verdict = health_verdict(data, now - started >= seconds)
         if verdict is not None:
             return verdict
         if now >= limit:

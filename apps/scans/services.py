@@ -283,10 +283,32 @@ def request_scan(user, image, *, image_ref: str = "") -> operations.Operation:
 
 
 def perform_scan(op, progress) -> dict:
+    return run_scan(op.params["scan"], progress)
+
+
+def scan_image_now(team_id: int, host, image_id: str, image_ref: str, progress) -> Scan:
+    """Scan one image of `host` inside the caller's own task (another app's Operation, such
+    as an update's vulnerability gate), with the same parser, matching and policies; a
+    succeeded scan of the same image id is reused. The caller authorized the work."""
+    from apps.containers.models import Image
+
+    existing = Scan.objects.filter(team_id=team_id, image_digest=image_id, status=Scan.Status.SUCCEEDED).order_by("-created_at").first()
+    if existing:
+        return existing
+    image = Image.objects.filter(host=host, docker_id=image_id).first()
+    scan = Scan.objects.create(team_id=team_id, host=host, image=image, image_ref=image_ref, image_digest=image_id,
+                               repo=repo_of(image_ref))
+    run_scan(scan.pk, progress)
+    scan.refresh_from_db()
+    return scan
+
+
+def run_scan(scan_pk: int, progress) -> dict:
+    """Stream the image out of its engine, parse, match, evaluate (the work of one scan)."""
     from apps.engine.images_export import inspect_image, save_chunks
     from apps.hosts.services import client_for
 
-    scan = Scan.objects.select_related("host").get(pk=op.params["scan"])
+    scan = Scan.objects.select_related("host").get(pk=scan_pk)
     if scan.status == Scan.Status.SUCCEEDED:
         return {"scan": scan.pk}  # redelivered: already done
     started = time.monotonic()

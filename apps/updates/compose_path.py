@@ -15,6 +15,7 @@ from django.conf import settings
 
 from apps.compose import cli
 from apps.compose.models import ComposeProject
+from apps.containers.recreate import health_verdict
 from apps.engine import lifecycle as engine
 from apps.engine import resources as engine_images
 from apps.engine.errors import EngineError, EngineObjectNotFound
@@ -28,6 +29,20 @@ def project_for(ctx) -> ComposeProject | None:
         return None
     project = ComposeProject.objects.filter(host_id=c.host_id, name=c.compose_project).first()
     return project if project is not None and project.config_files and project.files_reachable else None
+
+
+def depends_on_map(host_id: int, project_name: str) -> dict[str, set[str]]:
+    """service -> the services its `depends_on` names, from the stack's Compose file (Compose
+    v1 writes no `com.docker.compose.depends_on` label); empty when the file is unknown."""
+    from apps.compose.services import parsed
+
+    project = ComposeProject.objects.filter(host_id=host_id, name=project_name).first()
+    data = parsed(project)[0] if project is not None else None
+    out = {}
+    for name, svc in ((data or {}).get("services") or {}).items():
+        deps = (svc or {}).get("depends_on") or []
+        out[name] = set(deps if isinstance(deps, list | dict) else [])
+    return out
 
 
 def applies(ctx) -> bool:
@@ -54,7 +69,8 @@ def _compose(ctx, project, args: list[str]) -> None:
 
 
 def watch(client, name: str, old_id: str, seconds: float, where: str) -> tuple[str, str]:
-    """(new container id, "ok" or why it failed) after watching the service's container."""
+    """(new container id, "ok" or why it failed) after watching the service's container with
+    recreate's health gate (running, no restarts, healthy when it has a check)."""
     started = time.monotonic()
     limit = started + seconds + settings.RECREATE_HEALTH_GRACE_SECONDS
     while True:
@@ -62,18 +78,11 @@ def watch(client, name: str, old_id: str, seconds: float, where: str) -> tuple[s
             data = engine.inspect_container(client, name, where=where)
         except EngineObjectNotFound:
             return "", "the new container is gone"
-        state = data.get("State") or {}
-        has_check = ((data.get("Config") or {}).get("Healthcheck") or {}).get("Test") not in (None, [], ["NONE"])
-        health = (state.get("Health") or {}).get("Status", "")
         if data["Id"] == old_id:
             return old_id, "compose kept the old container"
-        if state.get("Restarting") or not state.get("Running") or (data.get("RestartCount") or 0) > 0:
-            return data["Id"], f"the new container did not stay running (exit code {state.get('ExitCode')})"
-        if has_check and health == "unhealthy":
-            return data["Id"], "the new container's health check reports unhealthy"
-        passed = time.monotonic() - started >= seconds
-        if passed and (not has_check or health == "healthy"):
-            return data["Id"], "ok"
+        verdict = health_verdict(data, time.monotonic() - started >= seconds)
+        if verdict is not None:
+            return data["Id"], verdict
         if time.monotonic() >= limit:
             return data["Id"], "the new container's health check did not report healthy in time"
         time.sleep(POLL_SECONDS)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from apps.accounts.models import validate_time_zone
 from apps.core.models import TeamOwnedModel
 
 # Labels a container's owner sets (on the container or in the image).
@@ -64,12 +65,14 @@ class UpdatePolicy(TeamOwnedModel):
 
 
 class UpdateWindow(TeamOwnedModel):
-    """A weekly window (in the team's time zone) in which automatic updates may run."""
+    """A weekly window (in its own time zone, else the team's) in which automatic updates may run."""
 
     name = models.CharField(max_length=100)
     weekdays = models.JSONField(default=list, blank=True, help_text="0=Monday ... 6=Sunday; empty: every day")
     start = models.TimeField()
     duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(24 * 60)])
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone],
+                                 help_text="IANA name, e.g. Europe/Berlin (blank: the team's time zone)")
     enabled = models.BooleanField(default=True)
 
     class Meta:
@@ -79,14 +82,20 @@ class UpdateWindow(TeamOwnedModel):
     def __str__(self):
         return self.name
 
+    @property
+    def day_names(self) -> str:
+        names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        return ", ".join(names[d] for d in sorted(self.weekdays or []) if isinstance(d, int) and 0 <= d <= 6) or "every day"
+
     def clean(self):
         days = self.weekdays or []
         if not isinstance(days, list) or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
             raise ValidationError({"weekdays": "A list of weekday numbers, 0 (Monday) to 6 (Sunday)."})
 
     def contains(self, when: dt.datetime, tz: str) -> bool:
-        """Is the aware datetime `when` inside this window (windows may run past midnight)?"""
-        local = when.astimezone(zoneinfo.ZoneInfo(tz or "UTC"))
+        """Is the aware datetime `when` inside this window (windows may run past midnight)? `tz`:
+        the team's time zone, used when the window has none of its own."""
+        local = when.astimezone(zoneinfo.ZoneInfo(self.time_zone or tz or "UTC"))
         for days_back in (0, 1):
             day = local.date() - dt.timedelta(days=days_back)
             if self.weekdays and day.weekday() not in self.weekdays:

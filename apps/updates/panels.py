@@ -1,5 +1,6 @@
 """Panels on other apps' pages (registered from UpdatesConfig.ready()): the container page's
-update status and the dashboard's list of containers with updates."""
+update status, the dashboard's list of containers with updates, and the team settings'
+section (default policy, auto-update windows)."""
 
 from django.template.loader import render_to_string
 
@@ -12,7 +13,7 @@ DASHBOARD_ROWS = 10
 
 def container_panel(request, container):
     from .checks import policy_for
-    from .models import UpdateCheck, UpdateRun
+    from .models import UpdateCheck, UpdatePolicy, UpdateRun
     from .runs import last_update
 
     if container is None:
@@ -24,6 +25,8 @@ def container_panel(request, container):
         "container": container, "check": check, "runs": runs, "policy": policy_for(container),
         "rollback": last if last is not None and last.status == UpdateRun.Status.SUCCEEDED else None,
         "can_operate": user_may(request.user, container.team_id, Action.OPERATE),
+        "can_manage": user_may(request.user, container.team_id, Action.MANAGE),
+        "own_policy": UpdatePolicy.objects.filter(container=container).exists(),
     }, request=request)
 
 
@@ -40,6 +43,20 @@ def dashboard_panel(request, _obj=None):
     }, request=request)
 
 
+def settings_panel(request, team):
+    """Team settings: the default policy and the auto-update windows (read by all, edited by admins)."""
+    from .models import UpdatePolicy, UpdateWindow
+
+    if team is None:
+        return None
+    return render_to_string("updates/_settings_panel.html", {
+        "team": team, "may_manage": user_may(request.user, team.pk, Action.MANAGE),
+        "default": UpdatePolicy.objects.for_user(request.user).filter(team=team, container__isnull=True).first(),
+        "windows": UpdateWindow.objects.for_user(request.user).filter(team=team),
+    }, request=request)
+
+
 def register() -> None:
     panels.add("container_detail", Panel(55, "updates", "Updates", container_panel))
     panels.add("dashboard", Panel(40, "updates", "Image updates", dashboard_panel))
+    panels.add("team_settings", Panel(50, "updates", "Image updates", settings_panel))

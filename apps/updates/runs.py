@@ -3,14 +3,16 @@ perform_update / perform_rollback do the work in the task.
 
 An update is a pipeline of step functions over one RunContext (UPDATE_STEPS):
 
-    backup -> pre_hook -> pull -> scan_gate -> replace -> dependants -> post_hook
+    backup -> pre_hook -> pull -> scan_gate -> replace -> post_hook -> dependants
 
 `backup` writes a container backup through the backups app before anything changes.
 `replace` recreates the container through the containers app's shared recreate service
-(which stops, renames, creates, watches and rolls back by itself); the health gate adds
-"no restarts" through the progress hook recreate polls. A Compose service whose tag stays
+(which stops, renames, creates, watches and rolls back by itself); its health gate
+(`recreate.health_verdict`: running, no restarts, healthy when the image has a check) is the
+update's. A Compose service whose tag stays
 the same is pulled and re-upped through the Compose CLI instead, with the same gate.
-Dependants (Compose `depends_on` in the same project) are restarted afterwards, in order.
+Dependants (containers sharing its network namespace, Compose `depends_on` in the same
+project) are recreated afterwards, in order (`step_dependants`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,7 +31,7 @@ from apps.activity import operations
 from apps.activity.audit import record_action
 from apps.containers.images import PullProgress, validate_reference
 from apps.containers.models import Container
-from apps.containers.recreate import RecreateFailed, recreate
+from apps.containers.recreate import recreate
 from apps.containers.registries import auth_config_for
 from apps.containers.sync import refresh_container
 from apps.core import events
@@ -38,7 +39,7 @@ from apps.core.api import user_may
 from apps.core.roles import Action
 from apps.engine import lifecycle as engine
 from apps.engine import resources as engine_images
-from apps.engine.errors import EngineError, EngineObjectNotFound
+from apps.engine.errors import EngineError
 from apps.engine.updates import run_in_container
 from apps.hosts.services import client_for
 
@@ -166,6 +167,12 @@ class RunContext:
     new_image_id: str = ""
     new_container_id: str = ""
     replaced: bool = False
+    touched: bool = False  # the old container was stopped or replaced: dependants must follow
+
+    @property
+    def running_id(self) -> str:
+        """The container that runs now: the new one, or the old one after a rollback."""
+        return self.new_container_id or self.container.docker_id
 
     @property
     def where(self) -> str:
@@ -247,28 +254,18 @@ def step_scan_gate(ctx: RunContext) -> None:
 
 
 def _scan_now(ctx: RunContext, image_id: str, image_ref: str):
-    """Scan one image on the run's host with the scans app (same parser, matching, policies)."""
-    from apps.containers.models import Image
-    from apps.scans.models import Scan
-    from apps.scans.services import perform_scan, repo_of
+    """Scan one image on the run's host through the scans app's public API."""
+    from apps.scans.services import scan_image_now
 
-    existing = Scan.objects.filter(team_id=ctx.run.team_id, image_digest=image_id, status=Scan.Status.SUCCEEDED).first()
-    if existing:
-        return existing
-    image = Image.objects.filter(host=ctx.host, docker_id=image_id).first()
-    scan = Scan.objects.create(team_id=ctx.run.team_id, host=ctx.host, image=image, image_ref=image_ref,
-                               image_digest=image_id, repo=repo_of(image_ref))
-    perform_scan(SimpleNamespace(params={"scan": scan.pk}), ctx.progress)  # perform_scan reads only params
-    scan.refresh_from_db()
-    return scan
+    return scan_image_now(ctx.run.team_id, ctx.host, image_id, image_ref, ctx.progress)
 
 
-class _GateProgress:
-    """Recreate's progress with the "no restarts" rule: while it watches the new container
-    (the name now points at another id), a restart fails the gate and recreate rolls back."""
+class _ScaledProgress:
+    """Recreate's progress mapped into the update's share of the bar (0.4 .. 0.9). The health
+    gate itself (running, healthy, no restarts) is recreate's `health_verdict`."""
 
-    def __init__(self, ctx: RunContext, old_id: str):
-        self.ctx, self.old_id = ctx, old_id
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
 
     def log(self, line: str) -> None:
         self.ctx.progress.log(line)
@@ -278,22 +275,18 @@ class _GateProgress:
 
     def check_cancel(self) -> None:
         self.ctx.progress.check_cancel()
-        try:
-            data = engine.inspect_container(self.ctx.client, self.ctx.container.name, where=self.ctx.where)
-        except EngineObjectNotFound:
-            return  # between rename and create
-        if data["Id"] != self.old_id and (data.get("RestartCount") or 0) > 0:
-            raise RecreateFailed(f"the new container restarted {data['RestartCount']} time(s)")
 
 
 def step_replace(ctx: RunContext) -> None:
     from . import compose_path
 
     if compose_path.applies(ctx):
+        ctx.touched = True
         compose_path.replace(ctx)
         return
+    ctx.touched = True
     result = recreate(ctx.host, ctx.container.docker_id, {"image": ctx.run.to_ref},
-                      progress=_GateProgress(ctx, ctx.container.docker_id), health_seconds=ctx.health_seconds)
+                      progress=_ScaledProgress(ctx), health_seconds=ctx.health_seconds)
     if not result.ok:
         raise StepFailed(f"The new container failed the health gate: {result.error.strip()}", rolled_back=result.rolled_back)
     ctx.new_container_id, ctx.replaced = result.new_id, True
@@ -301,12 +294,43 @@ def step_replace(ctx: RunContext) -> None:
 
 
 def step_dependants(ctx: RunContext) -> None:
-    for dep in dependants_of(ctx.container):
-        try:
-            engine.restart(ctx.client, dep.docker_id, 10, where=ctx.where)
-            ctx.step("dependant", f"restarted {dep.name}")
-        except EngineError as exc:
-            ctx.step("dependant", f"restarting {dep.name} failed: {exc}")
+    """Recreate the containers that lean on the replaced one, in order: those sharing its
+    network namespace (`network_mode: container:...`, which would keep pointing at the removed
+    container) get the new id; Compose `depends_on` dependants are recreated after it; their
+    own dependants follow them (breadth first, each container once). After a rollback they
+    follow the container that runs again (a restarted container has a new namespace)."""
+    if not ctx.touched:
+        return
+    queue = [(ctx.container, ctx.running_id)]
+    done = {ctx.container.pk}
+    while queue:
+        owner, owner_new_id = queue.pop(0)
+        for dep in dependants_of(owner):
+            if dep.pk in done:
+                continue
+            done.add(dep.pk)
+            new_id = _recreate_dependant(ctx, dep, owner, owner_new_id)
+            if new_id:
+                queue.append((dep, new_id))
+
+
+def _recreate_dependant(ctx: RunContext, dep: Container, owner: Container, owner_new_id: str) -> str:
+    """Recreate one dependant (the new id), or "" when it failed (recorded, the run goes on:
+    the updated container itself passed its gate)."""
+    changes = {}
+    if shares_network_of(dep, owner):
+        changes["network_mode"] = f"container:{owner_new_id}"
+    try:
+        result = recreate(ctx.host, dep.docker_id, changes, progress=_ScaledProgress(ctx), health_seconds=ctx.health_seconds)
+    except EngineError as exc:
+        ctx.step("dependant", f"recreating {dep.name} failed: {exc}")
+        return ""
+    if not result.ok:
+        ctx.step("dependant", f"recreating {dep.name} failed: {result.error.strip()[:500]}")
+        return ""
+    refresh_container(ctx.host, result.new_id)
+    ctx.step("dependant", f"recreated {dep.name} as {result.new_id[:12]}" + (f" ({changes['network_mode'][:22]})" if changes else ""))
+    return result.new_id
 
 
 def step_post_hook(ctx: RunContext) -> None:
@@ -316,24 +340,47 @@ def step_post_hook(ctx: RunContext) -> None:
         ctx.progress.log(f"{exc}; rolling back to the previous image")
         back = recreate(ctx.host, ctx.new_container_id, {"image": previous_image_ref(ctx.client, ctx.run)},
                         progress=ctx.progress, health_seconds=ctx.health_seconds)
+        if back.ok:
+            ctx.new_container_id = back.new_id
         raise StepFailed(str(exc), rolled_back=back.ok) from None
 
 
-UPDATE_STEPS = (step_backup, step_pre_hook, step_pull, step_scan_gate, step_replace, step_dependants, step_post_hook)
+# Dependants last: they follow whichever container runs once the post-hook had its say.
+UPDATE_STEPS = (step_backup, step_pre_hook, step_pull, step_scan_gate, step_replace, step_post_hook, step_dependants)
+
+
+def _network_mode(row: Container) -> str:
+    return (((row.inspect or {}).get("HostConfig") or {}).get("NetworkMode")) or ""
+
+
+def shares_network_of(row: Container, owner: Container) -> bool:
+    """Does `row` run in `owner`'s network namespace (`container:<id or name>`)?"""
+    mode = _network_mode(row)
+    if not mode.startswith("container:"):
+        return False
+    ref = mode.split(":", 1)[1]
+    return ref == owner.name or (len(ref) >= 12 and owner.docker_id.startswith(ref))
+
+
+def _depends_on(row: Container, service: str, from_file: dict[str, set[str]]) -> bool:
+    label = (row.labels or {}).get("com.docker.compose.depends_on", "")  # Compose v2 writes it
+    named = {part.split(":", 1)[0] for part in label.split(",") if part} or from_file.get(row.compose_service, set())
+    return service in named
 
 
 def dependants_of(container: Container) -> list[Container]:
-    """Containers of the same Compose project whose depends_on names this service, by name."""
+    """Containers of the host that share `container`'s network namespace, then those of its
+    Compose project whose depends_on names its service; by name within each group."""
+    from .compose_path import depends_on_map
+
+    rows = list(Container.objects.filter(host_id=container.host_id).present().exclude(pk=container.pk).order_by("name"))
+    sharing = [r for r in rows if shares_network_of(r, container)]
     project, service = container.compose_project, container.compose_service
     if not project or not service:
-        return []
-    rows = Container.objects.filter(host_id=container.host_id, compose_project=project).present().exclude(pk=container.pk)
-    out = []
-    for row in rows.order_by("name"):
-        depends = row.labels.get("com.docker.compose.depends_on", "")
-        if service in {part.split(":", 1)[0] for part in depends.split(",") if part}:
-            out.append(row)
-    return out
+        return sharing
+    from_file = depends_on_map(container.host_id, project)
+    depending = [r for r in rows if r.compose_project == project and r not in sharing and _depends_on(r, service, from_file)]
+    return sharing + depending
 
 
 def previous_image_ref(client, run: UpdateRun) -> str:
@@ -380,6 +427,8 @@ def perform_update(op, progress) -> dict:
     except GateBlocked as exc:
         _finish(ctx, UpdateRun.Status.BLOCKED, f"Blocked by policy: {exc}")
     except StepFailed as exc:
+        if exc.rolled_back:
+            step_dependants(ctx)
         _finish(ctx, UpdateRun.Status.ROLLED_BACK if exc.rolled_back else UpdateRun.Status.FAILED, str(exc))
     except EngineError as exc:
         _finish(ctx, UpdateRun.Status.FAILED, str(exc))
@@ -394,11 +443,12 @@ def perform_rollback(op, progress) -> dict:
     try:
         ref = previous_image_ref(ctx.client, ctx.run.rollback_of)
         ctx.step("rollback", f"recreating with {ref}")
-        result = recreate(ctx.host, ctx.container.docker_id, {"image": ref}, progress=_GateProgress(ctx, ctx.container.docker_id),
+        result = recreate(ctx.host, ctx.container.docker_id, {"image": ref}, progress=_ScaledProgress(ctx),
                           health_seconds=ctx.health_seconds)
         if not result.ok:
             raise StepFailed(f"The previous image failed the health gate: {result.error.strip()}", rolled_back=False)
-        ctx.new_container_id, ctx.replaced = result.new_id, True
+        ctx.new_container_id, ctx.replaced, ctx.touched = result.new_id, True, True
+        step_dependants(ctx)
     except (StepFailed, EngineError) as exc:
         _finish(ctx, UpdateRun.Status.FAILED, str(exc))
     else:

@@ -85,6 +85,10 @@ def test_policies_and_windows_need_manage_and_validate(world):
     assert resp.status_code == 400 and {"weekdays", "duration_minutes"} <= set(resp.json()["error"]["details"])
     resp = api_client_for(a["admin"]).post(url, {"name": "n", "weekdays": [6, 5, 5], "start": "03:00", "duration_minutes": 60}, format="json")
     assert resp.status_code == 201 and resp.json()["weekdays"] == [5, 6]
+    resp = api_client_for(a["admin"]).post(url, {"name": "tz", "start": "03:00", "duration_minutes": 60, "time_zone": "Mars/Olympus"}, format="json")
+    assert resp.status_code == 400 and "time_zone" in resp.json()["error"]["details"]
+    resp = api_client_for(a["admin"]).post(url, {"name": "tz", "start": "03:00", "duration_minutes": 60, "time_zone": "Asia/Tokyo"}, format="json")
+    assert resp.status_code == 201 and resp.json()["time_zone"] == "Asia/Tokyo"
     assert api_client_for(a["operator"]).post(url, {"name": "m", "start": "03:00", "duration_minutes": 5}, format="json").status_code == 403
 
 

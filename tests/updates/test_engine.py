@@ -121,12 +121,19 @@ def test_update_that_passes_the_health_gate_keeps_the_config(pusher, run_contain
     client.close()
 
 
-@pytest.mark.parametrize("variant", ["exits", "unhealthy"])
+BAD_VARIANTS = {
+    "exits": {"cmd": '["sh", "-c", "exit 3"]'},
+    "unhealthy": {"extra": UNHEALTHY},
+    # Under a restart policy a crash loop can look "running" between two polls: RestartCount tells.
+    "crash-loop": {"cmd": '["sh", "-c", "sleep 0.2; exit 1"]'},
+}
+
+
+@pytest.mark.parametrize("variant", list(BAD_VARIANTS))
 def test_a_failing_new_image_is_rolled_back(variant, pusher, run_container, team_a, django_capture_on_commit_callbacks):
     old = pusher.push(f"demo/bad-{variant}", "1.0.0", extra=HEALTHY)
-    bad = (pusher.push(f"demo/bad-{variant}", "1.0.1", cmd='["sh", "-c", "exit 3"]') if variant == "exits"
-           else pusher.push(f"demo/bad-{variant}", "1.0.1", extra=UNHEALTHY))
-    container = run_container(old)
+    bad = pusher.push(f"demo/bad-{variant}", "1.0.1", **BAD_VARIANTS[variant])
+    container = run_container(old, restart_policy={"Name": "always"} if variant == "crash-loop" else None)
     run = _update(django_capture_on_commit_callbacks, team_a["operator"], container, target=bad)
     assert run.status == "rolled_back", run.error
     client = docker_client()

@@ -93,3 +93,38 @@ def test_release_feed_is_off_by_default_and_never_required(settings, feed_server
     assert check_release_feed(force=True)["status"] == "unknown"
     settings.RELEASE_FEED_URL = "http://127.0.0.1:1/closed"
     assert check_release_feed(force=True)["status"] == "unknown"
+
+
+# --- the health gate (recreate.health_verdict, shared by recreate and the Compose path) ------
+
+def _inspect(*, running=True, restarting=False, restarts=0, health=None, check=False) -> dict:
+    state = {"Running": running, "Restarting": restarting, "ExitCode": 0 if running else 1}
+    if health:
+        state["Health"] = {"Status": health}
+    return {"State": state, "RestartCount": restarts, "Config": {"Healthcheck": {"Test": ["CMD", "true"]} if check else None}}
+
+
+def test_health_verdict_fails_a_container_that_restarted_even_when_running_now():
+    from apps.containers.recreate import health_verdict
+
+    assert health_verdict(_inspect(restarts=2), deadline_passed=False).startswith("the new container restarted 2 time(s)")
+    assert health_verdict(_inspect(restarts=1), deadline_passed=True) != "ok"
+    assert health_verdict(_inspect(), deadline_passed=False) is None  # keep watching
+    assert health_verdict(_inspect(), deadline_passed=True) == "ok"
+    assert "did not stay running" in health_verdict(_inspect(running=False), deadline_passed=False)
+    assert health_verdict(_inspect(check=True, health="starting"), deadline_passed=True) is None
+    assert "unhealthy" in health_verdict(_inspect(check=True, health="unhealthy"), deadline_passed=False)
+    assert health_verdict(_inspect(check=True, health="healthy"), deadline_passed=True) == "ok"
+
+
+def test_a_joined_network_namespace_drops_what_the_engine_refuses():
+    from apps.containers.create_spec import apply_changes, plan_from_inspect
+
+    inspect = {"Id": "b" * 64, "Name": "/side", "Config": {"Hostname": "aaaaaaaaaaaa", "Image": "x", "ExposedPorts": {"80/tcp": {}}},
+               "HostConfig": {"NetworkMode": "container:" + "a" * 64, "Dns": [], "PortBindings": {}, "Links": None},
+               "NetworkSettings": {"Networks": {}}}
+    plan = plan_from_inspect(inspect, {"Config": {}})
+    assert "Hostname" not in plan.body and "ExposedPorts" not in plan.body and "PortBindings" not in plan.body["HostConfig"]
+    moved = apply_changes(plan, {"network_mode": "container:" + "c" * 64})
+    assert moved.body["HostConfig"]["NetworkMode"] == "container:" + "c" * 64
+    assert plan.body["HostConfig"]["NetworkMode"] == "container:" + "a" * 64  # a copy

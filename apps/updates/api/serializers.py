@@ -73,7 +73,7 @@ class UpdateWindowSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = UpdateWindow
-        fields = ["id", "team", "name", "weekdays", "start", "duration_minutes", "enabled", "created_at"]
+        fields = ["id", "team", "name", "weekdays", "start", "duration_minutes", "time_zone", "enabled", "created_at"]
         read_only_fields = ["id", "team", "created_at"]
 
     def validate(self, attrs):
