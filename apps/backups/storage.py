@@ -1,7 +1,11 @@
-"""Where artifacts live. A small interface so an S3-compatible target can plug in later:
-names are relative ("<team>/<backup uuid>/<file>"), writes are streamed and atomic.
+"""Where artifacts live. A small interface: names are relative ("<team>/<backup uuid>/<file>"),
+writes are streamed and atomic (a reader never sees half an artifact).
 
-Local directory target: settings.BACKUP_DIR (DOCKERFORGE_BACKUP_DIR, default var/backups).
+Built in: the local directory (settings.BACKUP_DIR, DOCKERFORGE_BACKUP_DIR, default
+var/backups). Other kinds are plugins: classes registered in the `backup_storage` registry,
+which loads the entry-point group `dockerforge.backup_storage` (our own S3 class joins that
+way too, declared in pyproject.toml: apps/backups/s3.py). A team's StorageTarget row names
+the kind and carries its settings; `storage_of(backup)` opens the right one.
 """
 
 from __future__ import annotations
@@ -14,11 +18,23 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 
+from apps.core.registries import Registry
+
 READ_CHUNK = 1024 * 1024
+
+
+class StorageError(Exception):
+    """The target cannot be used (unreachable, refused, misconfigured); the message is safe
+    to show (it never holds a secret)."""
 
 
 class Storage:
     name = "base"
+
+    @classmethod
+    def from_target(cls, target) -> Storage:
+        """An instance configured by a team's StorageTarget row."""
+        raise NotImplementedError
 
     def writer(self, name: str) -> contextlib.AbstractContextManager[Callable[[bytes], None]]:
         raise NotImplementedError
@@ -49,6 +65,13 @@ class LocalStorage(Storage):
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root or settings.BACKUP_DIR).resolve()
+
+    @classmethod
+    def from_target(cls, target) -> LocalStorage:
+        # a team's local target is a folder below the installation's backup directory, never
+        # an arbitrary server path
+        base = cls()
+        return cls(base._path(target.prefix.strip("/"))) if target.prefix.strip("/") else base
 
     def _path(self, name: str) -> Path:
         rel = PurePosixPath(name)
@@ -92,7 +115,20 @@ class LocalStorage(Storage):
         return str(self._path(name))
 
 
-def get_storage(name: str = "local") -> Storage:
-    if name == "local":
-        return LocalStorage()
-    raise ValueError(f"unknown storage target {name!r}")
+# kind -> Storage subclass; plugins join through the entry-point group dockerforge.backup_storage
+backup_storage = Registry("backup_storage")
+backup_storage.register("local", LocalStorage)
+
+
+def get_storage(name: str = "local", target=None) -> Storage:
+    """The storage of kind `name`, configured by `target` (a StorageTarget) when given."""
+    try:
+        cls = backup_storage.get(name)
+    except KeyError:
+        raise StorageError(f"Unknown storage kind {name!r} (is its plugin installed?)") from None
+    return cls.from_target(target) if target is not None else cls()
+
+
+def storage_of(backup) -> Storage:
+    """Where this backup's files are."""
+    return get_storage(backup.storage, backup.storage_target)
