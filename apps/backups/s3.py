@@ -13,6 +13,7 @@ Error messages name the bucket and the operation, never a credential.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
@@ -20,6 +21,7 @@ from apps.core.outbound import OutboundAddressDenied, check_address
 
 from .storage import READ_CHUNK, Storage, StorageError
 
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB (all but the last)
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 120
@@ -47,6 +49,20 @@ class S3Storage(Storage):
         self._credentials = (access_key_id, secret_key)
         self.region = region or "us-east-1"
         self._client = None
+
+    @classmethod
+    def validate(cls, fields: dict) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        try:
+            check_endpoint(fields.get("endpoint_url") or "")
+        except StorageError as exc:
+            errors["endpoint_url"] = [str(exc)]
+        if not BUCKET_RE.match(fields.get("bucket") or ""):
+            errors["bucket"] = ["3-63 lowercase letters, digits, dots and hyphens."]
+        for name in ("access_key_id", "secret_key"):
+            if not fields.get(name):
+                errors[name] = ["This field is required for S3."]
+        return errors
 
     @classmethod
     def from_target(cls, target) -> S3Storage:

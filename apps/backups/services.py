@@ -358,7 +358,9 @@ def perform_backup(op, progress) -> dict:
 
 def _failed(backup: Backup, error: str) -> None:
     backup.status, backup.error, backup.finished_at = Backup.Status.FAILED, error[:5000], timezone.now()
-    backup.save(update_fields=["status", "error", "finished_at"])
+    # a failed increment holds no data: it must not pin the backups it would have built on
+    backup.parent = backup.base = None
+    backup.save(update_fields=["status", "error", "finished_at", "parent", "base"])
     with contextlib.suppress(Exception):
         storage_of(backup).delete_prefix(backup.folder)
     _publish("backup.failed", backup, f"Backup of {backup.kind} {backup.target_name} failed: {error[:200]}", severity="error")

@@ -36,6 +36,11 @@ class Storage:
         """An instance configured by a team's StorageTarget row."""
         raise NotImplementedError
 
+    @classmethod
+    def validate(cls, fields: dict) -> dict[str, list[str]]:
+        """Field errors of a StorageTarget of this kind (fields: the model's field names)."""
+        return {}
+
     def writer(self, name: str) -> contextlib.AbstractContextManager[Callable[[bytes], None]]:
         raise NotImplementedError
 
@@ -65,6 +70,13 @@ class LocalStorage(Storage):
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root or settings.BACKUP_DIR).resolve()
+
+    @classmethod
+    def validate(cls, fields: dict) -> dict[str, list[str]]:
+        prefix = (fields.get("prefix") or "").strip("/")
+        if prefix and (".." in PurePosixPath(prefix).parts or "\x00" in prefix):
+            return {"prefix": ["A folder below the backup directory: no '..'."]}
+        return {}
 
     @classmethod
     def from_target(cls, target) -> LocalStorage:
@@ -127,6 +139,18 @@ def get_storage(name: str = "local", target=None) -> Storage:
     except KeyError:
         raise StorageError(f"Unknown storage kind {name!r} (is its plugin installed?)") from None
     return cls.from_target(target) if target is not None else cls()
+
+
+def validate_target(fields: dict) -> None:
+    """Raise ValidationError (field errors) unless `fields` describe a usable StorageTarget."""
+    from django.core.exceptions import ValidationError
+
+    kind = fields.get("kind") or ""
+    if kind not in backup_storage:
+        raise ValidationError({"kind": [f"Unknown storage kind {kind!r} (is its plugin installed?)"]})
+    errors = backup_storage.get(kind).validate(fields)
+    if errors:
+        raise ValidationError(errors)
 
 
 def storage_of(backup) -> Storage:
