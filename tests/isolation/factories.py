@@ -609,3 +609,14 @@ def make_silence(team):
     from apps.alerts.models import Silence
 
     return Silence.objects.create(team=team, comment=tag(team, "silence"), ends_at=timezone.now() + timedelta(hours=1))
+
+
+# --- backups: storage targets (bkincr)
+@factory("backups.storagetarget")
+def make_storagetarget(team):
+    from apps.backups.models import StorageTarget
+
+    return StorageTarget.objects.create(
+        team=team, name=tag(team, "target"), kind="s3", endpoint_url="http://127.0.0.1:1", bucket="df-iso",
+        access_key_id=tag(team, "akid"), secret_key=tag(team, "secret"),
+    )
