@@ -9,7 +9,8 @@ next time: the index never claims a newer state than the data holds.
 
 An incremental backup finds the team's newest full backup of that volume on that host that
 is completed and did not fail verification, and within its chain (the full plus the
-increments based on it) the newest member whose own chain is intact: the parent. It lists
+increments based on it) the newest member whose own chain is intact: the parent. After
+BACKUP_INCREMENTAL_MAX_CHAIN increments on one full, the next backup is a full one again. It lists
 the volume, compares with the parent's index, and archives only the entries that are new or
 changed (any field differs), plus their parent directories (so directory modes and times
 come back right after the files inside were rewritten), and records the deleted paths. The
@@ -29,6 +30,7 @@ import tarfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 
 from apps.engine import backups as engine
@@ -257,6 +259,9 @@ def prepare(backup: Backup, incremental: bool, progress) -> None:
     parent = find_parent(backup)
     if parent is None:
         progress.log("No usable full backup of this volume on this host: making a full backup instead")
+        return
+    if len(chain(parent)) > settings.BACKUP_INCREMENTAL_MAX_CHAIN:
+        progress.log(f"The chain holds {settings.BACKUP_INCREMENTAL_MAX_CHAIN} increments: making a full backup instead")
         return
     backup.mode, backup.parent = Backup.Mode.INCREMENTAL, parent
     backup.base_id = parent.base_id or parent.pk

@@ -39,6 +39,7 @@ ln -sfn keep/f3 link
 chmod 600 modme
 mkdir -p newdir/sub && echo n > newdir/sub/n
 printf x > "$(printf 'line\nbreak')"
+ln keep/f3 hardlink
 """
 MORE_CHANGES = r"""set -e
 cd /v
@@ -59,6 +60,8 @@ def _restore_fingerprint(run, user, backup, host, engine, labels) -> list[str]:
     op = run(services.request_restore, user, backup, host, target)
     try:
         assert op.status == Operation.Status.SUCCEEDED, op.error + op.log
+        inodes = sh_in_volume(engine, target, "cd /v; stat -c %i hardlink keep/f3 2>/dev/null || true", labels).split()
+        assert len(inodes) in (0, 2) and len(set(inodes)) <= 1, "hard links stay hard links"
         return fingerprint(engine, target, labels)
     finally:
         engine.volumes.get(target).remove(force=True)
@@ -82,7 +85,9 @@ def test_incremental_holds_only_the_changes_and_restore_replays_the_chain(
 
     record = read_json_artifact(inc, index_entry(inc))
     files = {p for p in record["changed"] if record["entries"][p][0] & 0o170000 != 0o040000}
-    assert files == {"./same", "./keep/f2", "./keep/deep/new", "./link", "./modme", "./newdir/sub/n", "./line\nbreak"}
+    # (keep/f3 gained a hard link: its ctime changed, so it goes along with it)
+    assert files == {"./same", "./keep/f2", "./keep/deep/new", "./link", "./modme", "./newdir/sub/n", "./line\nbreak",
+                     "./hardlink", "./keep/f3"}
     assert record["deleted"] == ["./gone", "./gone/x", "./keep/f5"]
     assert inc.manifest["changes"]["changed"] == len(record["changed"])
     # the increment's tar holds the changes and their directories, never the unchanged big file

@@ -130,3 +130,47 @@ def test_apply_retention_keeps_chains_and_deletes_increments_before_their_full(m
     manual.delete()
     retention.apply_retention(schedule)  # now the old chain goes, increments before their full (PROTECT)
     assert set(Backup.objects.filter(schedule=schedule).values_list("pk", flat=True)) == {rows[i].pk for i in (0, 1, 2)}
+
+
+@pytest.mark.django_db
+def test_incremental_parent_choice_skips_broken_members_and_caps_the_chain(make_team, settings):
+    from apps.backups import incremental
+
+    class Log:
+        lines: list[str] = []
+
+        def log(self, line):
+            self.lines.append(line)
+
+    team = make_team()
+    host = DockerHost.objects.create(team=team, name="h", url="tcp://127.0.0.1:1")
+    index = {"artifacts": [{"role": "index", "file": "index.json.gz"}]}
+
+    def make(mode="full", parent=None, **kw):
+        fields = {"target_name": "v", "status": "completed", **kw}
+        return Backup.objects.create(team=team, kind="volume", host=host, manifest=index, mode=mode, parent=parent,
+                                     base=(parent.base or parent) if parent else None, **fields)
+
+    def new():
+        b = Backup.objects.create(team=team, kind="volume", host=host, target_name="v")
+        incremental.prepare(b, True, Log())
+        return b
+
+    assert new().mode == "full", "nothing to build on"
+    Backup.objects.all().delete()
+    full = make()
+    inc1 = make("incremental", full)
+    inc2 = make("incremental", inc1)
+    b = new()
+    assert (b.mode, b.parent, b.base) == ("incremental", inc2, full)
+    b.delete()
+    Backup.objects.filter(pk=inc1.pk).update(verify_ok=False)  # inc2 builds on a broken member too
+    b = new()
+    assert b.parent == full
+    b.delete()
+    make(status="failed")  # a newer failed full is not a base
+    make(target_name="other")  # nor another volume's
+    assert new().parent == full
+    settings.BACKUP_INCREMENTAL_MAX_CHAIN = 1
+    Backup.objects.filter(pk=inc1.pk).update(verify_ok=True)
+    assert new().mode == "full" and "making a full backup" in Log.lines[-1]
