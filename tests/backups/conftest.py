@@ -158,7 +158,7 @@ S3_SECRET = "s3cr3t-ZmFrZS1zZWNyZXQta2V5LWZvci10ZXN0cw"
 
 
 @pytest.fixture
-def s3_target(moto_endpoint, s3_plugin, team_a):
+def s3_target(moto_endpoint, s3_plugin, two_teams):
     """A StorageTarget of team A on a fresh bucket of the moto server."""
     import boto3
 
@@ -167,7 +167,7 @@ def s3_target(moto_endpoint, s3_plugin, team_a):
     bucket = unique("dfbk").lower().replace("_", "-")[:63]
     boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id=S3_KEY_ID,
                  aws_secret_access_key=S3_SECRET).create_bucket(Bucket=bucket)
-    return StorageTarget.objects.create(team=team_a["team"], name=unique("s3"), kind="s3", endpoint_url=moto_endpoint,
+    return StorageTarget.objects.create(team=two_teams["a"]["team"], name=unique("s3"), kind="s3", endpoint_url=moto_endpoint,
                                         bucket=bucket, region="us-east-1", access_key_id=S3_KEY_ID, secret_key=S3_SECRET,
                                         prefix="dockerforge/backups")
 

@@ -76,3 +76,16 @@ def test_backup_form_offers_only_the_teams_targets(world, client):
     session.save()
     page = client.get(reverse("backups:list")).content.decode()
     assert 'name="incremental"' in page and ">ta<" in page and ">tb<" not in page
+
+
+def test_a_local_target_is_a_folder_below_the_backup_directory(world, settings, tmp_path):
+    from django.core.exceptions import ValidationError
+
+    from apps.backups.storage import storage_of, validate_target
+
+    settings.BACKUP_DIR = str(tmp_path)
+    store = storage_of(Backup(storage="local", storage_target=world["target_a"]))
+    assert store.root == tmp_path / "offsite"
+    with pytest.raises(ValidationError) as exc:
+        validate_target({"kind": "local", "prefix": "../etc"})
+    assert "prefix" in exc.value.message_dict

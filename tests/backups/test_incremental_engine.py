@@ -127,7 +127,7 @@ def test_manifest_and_api_label_the_mode(run, local_host, team_a, engine, make_v
     full = _backup(run, team_a["operator"], local_host, source)
     sh_in_volume(engine, source, "echo b > /v/b", test_labels)
     inc = _backup(run, team_a["operator"], local_host, source, incremental=True)
-    stored = json.loads((services.storage_of(inc).read_bytes(f"{inc.folder}/manifest.json")))
+    stored = json.loads(services.storage_of(inc).read_bytes(f"{inc.folder}/manifest.json"))
     assert stored["mode"] == "incremental" and stored["parent"] == str(full.uuid)
     client = api_client(team_a["viewer"])
     data = client.get(f"/api/v1/backups/{inc.pk}/").json()
