@@ -285,8 +285,8 @@ def write_volume(job, image: str, volume: str, labels: dict) -> None:
     info = engine.inspect_volume(job.client, volume)
     details = {"volume": {"name": volume, "driver": info.get("Driver"), "labels": info.get("Labels") or {}}}
     record = {"format": INDEX_FORMAT, "entries": index}
-    if backup.mode == Backup.Mode.INCREMENTAL:
-        old = read_json_artifact(backup.parent, index_entry(backup.parent))["entries"]
+    old = _parent_index(job) if backup.mode == Backup.Mode.INCREMENTAL else None
+    if old is not None:
         changes = diff(old, index)
         job.progress.log(f"{len(changes.changed)} new or changed, {len(changes.deleted)} deleted")
         names = b"".join(_raw(p) + b"\0" for p in changes.archive)
@@ -300,6 +300,23 @@ def write_volume(job, image: str, volume: str, labels: dict) -> None:
         with engine.volume_tar(job.client, image, volume, labels=labels) as chunks:
             job.write("volume.tar.gz", "volume", chunks, **details)
     job.write(INDEX_FILE, "index", [json.dumps(record).encode()], entries=len(index))
+
+
+def _parent_index(job) -> dict | None:
+    """The parent's file index; when it cannot be read (damaged, storage down) the backup
+    becomes a full one rather than failing: a scheduled backup still happens."""
+    from .artifact import ArtifactError
+    from .services import BackupRefused
+    from .storage import StorageError
+
+    backup = job.backup
+    try:
+        return read_json_artifact(backup.parent, index_entry(backup.parent))["entries"]
+    except (ArtifactError, BackupRefused, StorageError, OSError, ValueError, KeyError) as exc:
+        job.progress.log(f"The index of backup {backup.parent.uuid} is unreadable ({exc}): making a full backup instead")
+        backup.mode, backup.parent, backup.base = Backup.Mode.FULL, None, None
+        backup.save(update_fields=["mode", "parent", "base"])
+        return None
 
 
 # --- restoring ----------------------------------------------------------------------------------------

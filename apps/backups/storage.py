@@ -64,6 +64,9 @@ class Storage:
         """Where a person finds the file (shown on the page and in the manifest)."""
         raise NotImplementedError
 
+    def check(self) -> None:
+        """Reach the target now (a storage target's check); StorageError when it cannot."""
+
 
 class LocalStorage(Storage):
     name = "local"
@@ -125,6 +128,12 @@ class LocalStorage(Storage):
 
     def locate(self, name: str) -> str:
         return str(self._path(name))
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StorageError(f"The backup directory is not usable: {exc.strerror}") from None
 
 
 # kind -> Storage subclass; plugins join through the entry-point group dockerforge.backup_storage

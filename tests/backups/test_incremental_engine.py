@@ -135,3 +135,18 @@ def test_manifest_and_api_label_the_mode(run, local_host, team_a, engine, make_v
     client.force_login(team_a["viewer"])
     page = client.get(f"/backups/{inc.pk}/")
     assert page.status_code == 200 and b"Incremental" in page.content
+
+
+def test_an_unreadable_parent_index_makes_a_full_backup(run, local_host, team_a, engine, make_volume, test_labels, backup_dir):
+    source = make_volume(engine)
+    sh_in_volume(engine, source, "echo a > /v/a", test_labels)
+    full = _backup(run, team_a["operator"], local_host, source)
+    index = backup_dir / full.folder / "index.json.gz"
+    data = bytearray(index.read_bytes())
+    data[-12] ^= 0xFF  # inside the gzip trailer's CRC: the read fails
+    index.write_bytes(bytes(data))
+    op = run(services.request_backup, team_a["operator"], local_host, "volume", source, incremental=True)
+    assert op.status == Operation.Status.SUCCEEDED, op.error
+    again = Backup.objects.get(pk=op.result["backup"])
+    assert again.mode == "full" and again.parent is None and "making a full backup instead" in op.log
+    assert {a["role"] for a in again.manifest["artifacts"]} == {"volume", "index"}

@@ -160,3 +160,14 @@ def test_storage_target_denied_by_default_policy(s3_plugin, team_a, api_client, 
         "name": "meta", "kind": "s3", "endpoint_url": "http://169.254.169.254/", "bucket": "df-bucket",
         "access_key_id": "a", "secret_key": "b"}, format="json")
     assert resp.status_code == 400 and "endpoint_url" in resp.json()["error"]["details"]
+
+
+@pytest.mark.django_db
+def test_check_action_reaches_the_bucket(s3_target, team_a, api_client):
+    url = f"/api/v1/backup-storage-targets/{s3_target.pk}/check/"
+    assert api_client(team_a["operator"]).post(url).status_code == 403
+    admin = api_client(team_a["admin"])
+    assert admin.post(url).json() == {"ok": True}
+    StorageTarget.objects.filter(pk=s3_target.pk).update(bucket="df-no-such-bucket")
+    answer = admin.post(url).json()
+    assert answer["ok"] is False and "df-no-such-bucket" in answer["error"] and S3_SECRET not in answer["error"]

@@ -133,6 +133,22 @@ class StorageTargetViewSet(TeamScopedViewSet):
     queryset = StorageTarget.objects.all()
     filterset_fields = ["kind"]
     search_fields = ["name", "bucket"]
+    action_roles = {"check": Action.MANAGE}
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["post"])
+    def check(self, request, pk=None):
+        """Reach the target now: {"ok": true} or {"ok": false, "error": "..."} (never a secret)."""
+        from rest_framework.response import Response
+
+        from ..storage import StorageError, get_storage
+
+        target = self.get_object()
+        try:
+            get_storage(target.kind, target).check()
+        except StorageError as exc:
+            return Response({"ok": False, "error": str(exc)})
+        return Response({"ok": True})
 
     def perform_destroy(self, instance):
         if instance.backups.exists() or instance.schedules.exists():
