@@ -67,6 +67,7 @@ class BackupScheduleAdmin(TeamScopedAdmin):
 @admin.register(StorageTarget)
 class StorageTargetAdmin(TeamScopedAdmin):
     form = StorageTargetForm  # the secret key is write-only there
+    fields = ("team", "name", "kind", "endpoint_url", "bucket", "region", "access_key_id", "secret_key", "prefix")
     list_display = ("name", "team", "kind", "endpoint_url", "bucket", "prefix")
     list_filter = TeamScopedAdmin.list_filter + ("kind",)
     search_fields = ("name", "bucket")

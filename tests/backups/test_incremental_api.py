@@ -89,3 +89,31 @@ def test_a_local_target_is_a_folder_below_the_backup_directory(world, settings, 
     with pytest.raises(ValidationError) as exc:
         validate_target({"kind": "local", "prefix": "../etc"})
     assert "prefix" in exc.value.message_dict
+
+
+def test_admin_never_shows_the_secret_and_keeps_it_when_left_empty(world, client, s3_plugin):
+    admin = world["a"]["admin"]
+    admin.is_staff = True
+    admin.save()
+    target = world["target_a"]
+    target.kind, target.endpoint_url, target.bucket = "s3", "http://127.0.0.1:9", "df-bucket"
+    target.access_key_id, target.secret_key = "AKIAADMIN", "admin-secret-value-123"
+    target.save()
+    client.force_login(admin)
+    url = reverse("admin:backups_storagetarget_change", args=[target.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "admin-secret-value-123" not in page.content.decode()
+    resp = client.post(url, {"team": world["a"]["team"].pk, "name": "ta", "kind": "s3", "endpoint_url": "http://127.0.0.1:9", "bucket": "df-bucket",
+                             "region": "us-east-1", "access_key_id": "AKIAADMIN", "secret_key": "", "prefix": "p"})
+    assert resp.status_code == 302, [str(e) for e in resp.context["errors"]] if resp.context else resp.status_code
+    target.refresh_from_db()
+    assert target.prefix == "p" and target.secret_key == "admin-secret-value-123"
+    other = reverse("admin:backups_storagetarget_change", args=[world["target_b"].pk])
+    assert client.get(other).status_code in (302, 404)
+    # adding one: the team is a choice of the admin's own teams
+    add = client.post(reverse("admin:backups_storagetarget_add"), {
+        "team": world["a"]["team"].pk, "name": "new", "kind": "local", "region": "", "prefix": "sub"})
+    assert add.status_code == 302 and StorageTarget.objects.get(name="new").team == world["a"]["team"]
+    add = client.post(reverse("admin:backups_storagetarget_add"), {
+        "team": world["b"]["team"].pk, "name": "theirs", "kind": "local", "prefix": ""})
+    assert add.status_code == 200 and not StorageTarget.objects.filter(name="theirs").exists()
