@@ -50,6 +50,7 @@ def run_streaming(client, image: str, volume: str, command: list[str], *, labels
         )
         cid = client.api.create_container(image, command=command, host_config=host_config, labels=labels,
                                           network_disabled=True, user="0:0")["Id"]
+    frames = None
     try:
         with guard(where):
             if inputs and not client.api.put_archive(cid, "/", _tar_of(inputs)):
@@ -59,6 +60,9 @@ def run_streaming(client, image: str, volume: str, command: list[str], *, labels
         stderr = bytearray()
         yield _stdout(frames, stderr, client, cid, where)
     finally:
+        if frames is not None:  # a consumer that stopped early: hang up before removing the helper
+            with contextlib.suppress(Exception):
+                frames.close()
         with contextlib.suppress(Exception):  # a leftover helper is labelled and harmless
             client.api.remove_container(cid, force=True, v=False)
 

@@ -132,6 +132,11 @@ def test_manifest_and_api_label_the_mode(run, local_host, team_a, engine, make_v
     client = api_client(team_a["viewer"])
     data = client.get(f"/api/v1/backups/{inc.pk}/").json()
     assert data["mode"] == "incremental" and data["parent"] == full.pk and data["base"] == full.pk
+    # nothing changed: an empty increment, and its restore still gives the same volume
+    before = fingerprint(engine, source, test_labels)
+    empty = _backup(run, team_a["operator"], local_host, source, incremental=True)
+    assert empty.parent_id == inc.pk and empty.manifest["changes"] == {"changed": 0, "deleted": 0, "archived": 0}
+    assert _restore_fingerprint(run, team_a["operator"], empty, local_host, engine, test_labels) == before
     client.force_login(team_a["viewer"])
     page = client.get(f"/backups/{inc.pk}/")
     assert page.status_code == 200 and b"Incremental" in page.content
