@@ -255,6 +255,9 @@ VOLUME_LIST_MAX_ENTRIES = env_int("DOCKERFORGE_VOLUME_LIST_MAX_ENTRIES", 2000)
 BACKUP_DIR = env_str("DOCKERFORGE_BACKUP_DIR", str(VAR_DIR / "backups"))
 BACKUP_ENGINE_TIMEOUT = env_float("DOCKERFORGE_BACKUP_ENGINE_TIMEOUT", 300.0)
 BACKUP_SUSPICIOUS_RATIO = env_float("DOCKERFORGE_BACKUP_SUSPICIOUS_RATIO", 0.5)
+# Incremental volume backups: after this many increments on one full, the next backup is a
+# full one again (a restore replays the whole chain; shorter chains restore faster).
+BACKUP_INCREMENTAL_MAX_CHAIN = env_int("DOCKERFORGE_BACKUP_INCREMENTAL_MAX_CHAIN", 30)
 # Recreate (edit, updates): how long a new container must keep running (and end healthy,
 # when it has a health check) before the old one is removed; a check still "starting"
 # gets the grace on top.

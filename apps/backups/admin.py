@@ -4,13 +4,14 @@ from apps.core.admin import TeamScopedAdmin
 from apps.core.roles import Action
 
 from . import schedules, services
-from .models import Backup, BackupKey, BackupSchedule, Restore
+from .forms import StorageTargetForm
+from .models import Backup, BackupKey, BackupSchedule, Restore, StorageTarget
 
 
 @admin.register(Backup)
 class BackupAdmin(TeamScopedAdmin):
-    list_display = ("__str__", "kind", "host", "team", "status", "size", "encrypted", "verify_ok", "flagged", "created_at")
-    list_filter = TeamScopedAdmin.list_filter + ("kind", "status", "verify_ok", "encrypted")
+    list_display = ("__str__", "kind", "mode", "host", "team", "status", "size", "encrypted", "verify_ok", "flagged", "created_at")
+    list_filter = TeamScopedAdmin.list_filter + ("kind", "mode", "status", "verify_ok", "encrypted")
     search_fields = ("target_name",)
     readonly_fields = [f.name for f in Backup._meta.fields]
     actions = ["verify"]
@@ -53,7 +54,7 @@ class BackupKeyAdmin(TeamScopedAdmin):
 
 @admin.register(BackupSchedule)
 class BackupScheduleAdmin(TeamScopedAdmin):
-    list_display = ("name", "team", "kind", "host", "target_name", "cron", "enabled", "keep_last")
+    list_display = ("name", "team", "kind", "host", "target_name", "cron", "incremental", "storage_target", "enabled", "keep_last")
     list_filter = TeamScopedAdmin.list_filter + ("kind", "enabled")
     search_fields = ("name", "target_name")
     exclude = ("periodic_task",)
@@ -61,3 +62,12 @@ class BackupScheduleAdmin(TeamScopedAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         schedules.sync_periodic_task(obj)
+
+
+@admin.register(StorageTarget)
+class StorageTargetAdmin(TeamScopedAdmin):
+    form = StorageTargetForm  # the secret key is write-only there
+    fields = ("team", "name", "kind", "endpoint_url", "bucket", "region", "access_key_id", "secret_key", "prefix")
+    list_display = ("name", "team", "kind", "endpoint_url", "bucket", "prefix")
+    list_filter = TeamScopedAdmin.list_filter + ("kind",)
+    search_fields = ("name", "bucket")

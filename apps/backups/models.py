@@ -23,7 +23,36 @@ class BackupKey(TeamOwnedModel):
         return self.key_id
 
 
+class StorageTarget(TeamOwnedModel):
+    """Where a team's backups go: a local directory (below DOCKERFORGE_BACKUP_DIR) or an
+    S3-compatible bucket. The secret key is stored encrypted and never shown again."""
+
+    class Kind(models.TextChoices):
+        LOCAL = "local", "Local directory"
+        S3 = "s3", "S3-compatible"
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.S3)
+    endpoint_url = models.URLField(max_length=300, blank=True, help_text="S3: e.g. https://s3.eu-west-1.amazonaws.com or a MinIO URL")
+    bucket = models.CharField(max_length=63, blank=True)
+    region = models.CharField(max_length=40, blank=True, default="us-east-1")
+    access_key_id = models.CharField(max_length=128, blank=True)
+    secret_key = EncryptedTextField(blank=True)
+    prefix = models.CharField(max_length=200, blank=True, help_text="Folder inside the bucket (or the backup directory)")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="storagetarget_unique_team_name")]
+
+    def __str__(self):
+        return self.name
+
+
 class Backup(TeamOwnedModel):
+    class Mode(models.TextChoices):
+        FULL = "full", "Full"
+        INCREMENTAL = "incremental", "Incremental"
+
     class Kind(models.TextChoices):
         VOLUME = "volume", "Volume"
         CONTAINER = "container", "Container"
@@ -40,6 +69,14 @@ class Backup(TeamOwnedModel):
     target_name = models.CharField(max_length=300, help_text="The volume, container or image backed up")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     storage = models.CharField(max_length=32, default="local")
+    storage_target = models.ForeignKey(StorageTarget, null=True, blank=True, on_delete=models.PROTECT, related_name="backups",
+                                       help_text="Empty: the installation's local backup directory")
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.FULL)
+    # Incremental volume backups: `parent` is the backup this one's changes are relative to (the
+    # full or the previous increment), `base` the full the chain starts with. PROTECT: a full
+    # or an increment that a later increment needs cannot be deleted.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    base = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="increments")
     folder = models.CharField(max_length=300, help_text="Storage name of the backup's folder")
     encrypted = models.BooleanField(default=False)
     key_id = models.CharField(max_length=40, blank=True)
@@ -92,6 +129,8 @@ class BackupSchedule(TeamOwnedModel):
     target_name = models.CharField(max_length=300)
     cron = models.CharField(max_length=100, default="0 3 * * *", help_text="minute hour day-of-month month day-of-week")
     encrypt = models.BooleanField(default=False)
+    incremental = models.BooleanField(default=False, help_text="Volumes: store only the files changed since the last full backup")
+    storage_target = models.ForeignKey(StorageTarget, null=True, blank=True, on_delete=models.PROTECT, related_name="schedules")
     enabled = models.BooleanField(default=True)
     keep_last = models.PositiveIntegerField(default=7)
     keep_daily = models.PositiveIntegerField(default=0)

@@ -56,5 +56,7 @@ def run_schedule(schedule_id: int) -> int | None:
     op = services._start(None, schedule.team, "backup.create", target_kind=schedule.kind, target_id=schedule.host_id,
                          target_name=schedule.target_name,
                          params={"host": schedule.host_id, "backup_kind": schedule.kind, "target": schedule.target_name,
-                                 "encrypt": schedule.encrypt, "include_volumes": True, "commit": False, "schedule": schedule.pk})
+                                 "encrypt": schedule.encrypt, "include_volumes": True, "commit": False, "schedule": schedule.pk,
+                                 "incremental": schedule.incremental and schedule.kind == "volume",
+                                 "storage_target": schedule.storage_target_id})
     return op.pk

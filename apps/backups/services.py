@@ -39,7 +39,7 @@ from apps.hosts.services import client_for
 
 from . import artifact, keys
 from .models import Backup, Restore
-from .storage import get_storage
+from .storage import StorageError, storage_of
 
 logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
@@ -75,10 +75,17 @@ def _start(user, team, kind: str, *, target_kind: str, target_id, target_name: s
 
 
 def request_backup(user, host: DockerHost, kind: str, target_name: str, *, encrypt: bool = False,
-                   include_volumes: bool = False, commit: bool = False, schedule_id: int | None = None):
-    """Back up a volume, container or image of `host` (OPERATE) as an Operation."""
+                   include_volumes: bool = False, commit: bool = False, schedule_id: int | None = None,
+                   incremental: bool = False, storage_target=None):
+    """Back up a volume, container or image of `host` (OPERATE) as an Operation. `incremental`
+    (volumes): only the files changed since the last full backup; `storage_target`: one of the
+    team's StorageTargets (default: the local backup directory)."""
     authorize(user, host.team_id)
     errors = {}
+    if storage_target is not None and storage_target.team_id != host.team_id:
+        errors["storage_target"] = ["Choose a storage target of the host's team."]
+    if incremental and kind != Backup.Kind.VOLUME:
+        errors["incremental"] = ["Incremental backups are for volumes."]
     if kind not in Backup.Kind.values:
         errors["kind"] = [f"Choose one of: {', '.join(Backup.Kind.values)}."]
     target_name = (target_name or "").strip()
@@ -87,7 +94,8 @@ def request_backup(user, host: DockerHost, kind: str, target_name: str, *, encry
     if errors:
         raise ValidationError(errors)
     params = {"host": host.pk, "backup_kind": kind, "target": target_name, "encrypt": bool(encrypt),
-              "include_volumes": bool(include_volumes), "commit": bool(commit), "schedule": schedule_id}
+              "include_volumes": bool(include_volumes), "commit": bool(commit), "schedule": schedule_id,
+              "incremental": bool(incremental), "storage_target": storage_target.pk if storage_target else None}
     op = _start(user, host.team, "backup.create", target_kind=kind, target_id=host.pk, target_name=target_name, params=params)
     record_action("backup.request", host, {"operation": op.pk, **params})
     return op
@@ -108,6 +116,12 @@ def request_restore(user, backup: Backup, host: DockerHost, target_name: str = "
         raise ValidationError({"backup": ["Only a completed backup can be restored."]})
     if backup.verify_ok is False:
         raise ValidationError({"backup": ["This backup failed verification: it will not be restored."]})
+    from .incremental import chain
+
+    broken = [m for m in chain(backup)[:-1] if m.verify_ok is False or m.status != Backup.Status.COMPLETED]
+    if broken:
+        raise ValidationError({"backup": [f"Backup {broken[0].uuid}, which this incremental backup builds on, failed "
+                                          "verification: it will not be restored."]})
     target_name = (target_name or "").strip() or backup.target_name
     if backup.kind == Backup.Kind.VOLUME:
         _validate_name(target_name, "target")
@@ -145,7 +159,7 @@ class Job:
 
     @property
     def storage(self):
-        return get_storage(self.backup.storage)
+        return storage_of(self.backup)
 
     def write(self, file: str, role: str, chunks: Iterable[bytes], **details) -> dict:
         """Stream one artifact into storage; returns (and records) its manifest entry."""
@@ -226,7 +240,12 @@ def _volume_artifact(job: Job, volume: str, file: str, role: str, *, quiesce: bo
 
 
 def backup_volume(job: Job) -> None:
-    _volume_artifact(job, job.backup.target_name, "volume.tar.gz", "volume")
+    """The volume's files (full, or an increment) and their index: see incremental.py."""
+    from . import incremental
+
+    image, volume = _helper(job), job.backup.target_name
+    with quiesced(job.client, _containers_using(job.client, volume), job.progress):
+        incremental.write_volume(job, image, volume, HELPER_LABELS)
 
 
 def backup_container(job: Job) -> None:
@@ -267,6 +286,9 @@ def build_manifest(job: Job) -> dict:
         "tool": {"name": "dockerforge", "version": dockerforge.__version__},
         "backup": str(b.uuid),
         "kind": b.kind,
+        "mode": b.mode,
+        "parent": str(b.parent.uuid) if b.parent_id else None,
+        "base": str(b.base.uuid) if b.base_id else None,
         "team": {"id": b.team_id},
         "source": {"host": {"id": b.host_id, "name": b.host.name if b.host else ""}, "name": b.target_name},
         "created_at": b.created_at.isoformat(),
@@ -282,14 +304,20 @@ def create_backup(host: DockerHost, kind: str, target_name: str, progress, *, pa
                   operation=None, schedule_id: int | None = None) -> Backup:
     """Write one backup now, inside the caller's Operation (a backup job, or a step of another
     app's job such as an update run). `params`: encrypt, include_volumes, commit."""
-    p = {"encrypt": False, "include_volumes": False, "commit": False, **(params or {})}
+    p = {"encrypt": False, "include_volumes": False, "commit": False, "incremental": False, "storage_target": None,
+         **(params or {})}
+    target = _storage_target(host.team_id, p["storage_target"])
     backup = Backup.objects.create(team=host.team, kind=kind, host=host, target_name=target_name, operation=operation,
-                                   encrypted=p["encrypt"], schedule_id=schedule_id)
+                                   encrypted=p["encrypt"], schedule_id=schedule_id, storage_target=target,
+                                   storage=target.kind if target else "local")
     backup.folder = f"team-{host.team_id}/{backup.uuid}"
     key = keys.active_key(host.team) if p["encrypt"] else None
     backup.key_id = key.key_id if key else ""
     backup.save(update_fields=["folder", "key_id"])
     try:
+        from .incremental import prepare
+
+        prepare(backup, p["incremental"], progress)
         client = client_for(host, timeout=settings.BACKUP_ENGINE_TIMEOUT)
         try:
             job = Job(backup, client, progress, key=keys.raw(key) if key else None, extra=dict(p))
@@ -297,7 +325,7 @@ def create_backup(host: DockerHost, kind: str, target_name: str, progress, *, pa
         finally:
             client.close()
         manifest = build_manifest(job)
-        get_storage(backup.storage).write_bytes(f"{backup.folder}/{MANIFEST}", json.dumps(manifest, indent=2).encode())
+        storage_of(backup).write_bytes(f"{backup.folder}/{MANIFEST}", json.dumps(manifest, indent=2).encode())
     except BaseException as exc:
         _failed(backup, str(exc) or exc.__class__.__name__)
         raise
@@ -306,8 +334,15 @@ def create_backup(host: DockerHost, kind: str, target_name: str, progress, *, pa
     backup.content_size = sum(a["content_size"] for a in job.artifacts)
     backup.status, backup.finished_at = Backup.Status.COMPLETED, timezone.now()
     backup.save()
-    _publish("backup.completed", backup, f"Backed up {backup.kind} {backup.target_name} ({backup.size} bytes)")
+    mode = " (incremental)" if backup.mode == Backup.Mode.INCREMENTAL else ""
+    _publish("backup.completed", backup, f"Backed up {backup.kind} {backup.target_name}{mode} ({backup.size} bytes)")
     return backup
+
+
+def _storage_target(team_id: int, pk: int | None):
+    from .models import StorageTarget
+
+    return StorageTarget.objects.get(pk=pk, team_id=team_id) if pk else None
 
 
 def perform_backup(op, progress) -> dict:
@@ -318,14 +353,16 @@ def perform_backup(op, progress) -> dict:
         from .retention import apply_retention
 
         apply_retention(backup.schedule, progress)
-    return {"backup": backup.pk, "size": backup.size, "folder": backup.folder}
+    return {"backup": backup.pk, "size": backup.size, "folder": backup.folder, "mode": backup.mode}
 
 
 def _failed(backup: Backup, error: str) -> None:
     backup.status, backup.error, backup.finished_at = Backup.Status.FAILED, error[:5000], timezone.now()
-    backup.save(update_fields=["status", "error", "finished_at"])
+    # a failed increment holds no data: it must not pin the backups it would have built on
+    backup.parent = backup.base = None
+    backup.save(update_fields=["status", "error", "finished_at", "parent", "base"])
     with contextlib.suppress(Exception):
-        get_storage(backup.storage).delete_prefix(backup.folder)
+        storage_of(backup).delete_prefix(backup.folder)
     _publish("backup.failed", backup, f"Backup of {backup.kind} {backup.target_name} failed: {error[:200]}", severity="error")
 
 
@@ -338,7 +375,7 @@ def _publish(kind: str, backup: Backup, summary: str, severity: str = "info", da
 # --- verify ------------------------------------------------------------------------------------
 
 def read_artifact(backup: Backup, entry: dict, digest: artifact.Digest | None = None) -> Iterator[bytes]:
-    return artifact.read(get_storage(backup.storage).read(f"{backup.folder}/{entry['file']}"),
+    return artifact.read(storage_of(backup).read(f"{backup.folder}/{entry['file']}"),
                          key_for=keys.key_lookup(backup.team), digest=digest)
 
 
@@ -346,19 +383,18 @@ def check(backup: Backup, progress=None) -> artifact.Check:
     """Re-read every artifact (decrypt, decompress) and compare sizes and hashes with the
     manifest; the manifest in storage must match the database's too."""
     problems = []
-    storage = get_storage(backup.storage)
     try:
-        stored_manifest = json.loads(storage.read_bytes(f"{backup.folder}/{MANIFEST}"))
+        stored_manifest = json.loads(storage_of(backup).read_bytes(f"{backup.folder}/{MANIFEST}"))
         if stored_manifest != backup.manifest:
             problems.append("manifest.json in storage differs from the one recorded")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, StorageError) as exc:
         problems.append(f"manifest.json unreadable: {exc}")
     for entry in backup.manifest.get("artifacts") or []:
         digest = artifact.Digest()
         try:
             for _chunk in read_artifact(backup, entry, digest):
                 pass
-        except (artifact.ArtifactError, OSError) as exc:
+        except (artifact.ArtifactError, OSError, StorageError) as exc:
             problems.append(f"{entry['file']}: {exc}")
             continue
         result = artifact.compare(entry, digest)
@@ -417,9 +453,15 @@ def _restore_volume(client, backup: Backup, entry: dict, name: str, *, overwrite
 
 
 def restore_volume(client, restore: Restore, progress) -> dict:
-    entry = _artifacts(restore.backup, "volume")[0]
-    _restore_volume(client, restore.backup, entry, restore.target_name, overwrite=restore.overwrite, progress=progress)
-    return {"volume": restore.target_name}
+    """The full backup, then (for an incremental one) every increment of its chain in order."""
+    from .incremental import apply_increment, chain
+
+    full, *increments = chain(restore.backup)
+    _restore_volume(client, full, _artifacts(full, "volume")[0], restore.target_name, overwrite=restore.overwrite,
+                    progress=progress)
+    for increment in increments:
+        apply_increment(client, ensure_helper_image(client), increment, restore.target_name, HELPER_LABELS, progress)
+    return {"volume": restore.target_name, "replayed": len(increments)}
 
 
 def restore_image(client, restore: Restore, progress) -> dict:
@@ -471,10 +513,13 @@ def perform_restore(op, progress) -> dict:
     backup = restore.backup
     try:
         progress.log("Verifying the backup before restoring anything")
-        result = check(backup, progress)
-        _record_verify(backup, result)
-        if not result.ok:
-            raise BackupRefused("The backup failed verification; nothing was restored:\n" + "\n".join(result.problems))
+        from .incremental import chain
+
+        for member in chain(backup):  # an incremental backup needs every backup it builds on
+            result = check(member, progress)
+            _record_verify(member, result)
+            if not result.ok:
+                raise BackupRefused("The backup failed verification; nothing was restored:\n" + "\n".join(result.problems))
         progress.progress(0.4)
         client = client_for(restore.host, timeout=settings.BACKUP_ENGINE_TIMEOUT)
         try:
@@ -498,6 +543,8 @@ def import_backup(user, team, folder: str, storage: str = "local") -> Backup:
     """Register a backup folder found in storage (e.g. copied from another installation) from its
     manifest; MANAGE. Verify (with the imported key) before restoring it."""
     authorize(user, team.pk, Action.MANAGE)
+    from .storage import get_storage
+
     store = get_storage(storage)
     try:
         manifest = json.loads(store.read_bytes(f"{folder}/{MANIFEST}"))
@@ -505,8 +552,14 @@ def import_backup(user, team, folder: str, storage: str = "local") -> Backup:
     except (OSError, ValueError, AssertionError) as exc:
         raise ValidationError({"folder": [f"No DockerForge backup manifest there: {exc}"]}) from None
     enc = manifest.get("encryption") or {}
+    parent = None
+    if manifest.get("mode") == Backup.Mode.INCREMENTAL:  # its chain must be here first
+        parent = Backup.objects.filter(team=team, uuid=manifest.get("parent")).first()
+        if parent is None:
+            raise ValidationError({"folder": [f"This incremental backup builds on backup {manifest.get('parent')}: import that one first."]})
     return Backup.objects.create(
         team=team, kind=manifest["kind"], target_name=manifest["source"]["name"], status=Backup.Status.COMPLETED,
+        mode=manifest.get("mode") or Backup.Mode.FULL, parent=parent, base_id=(parent.base_id or parent.pk) if parent else None,
         storage=storage, folder=folder, encrypted=bool(enc), key_id=enc.get("key_id", ""), manifest=manifest,
         size=sum(a["stored_size"] for a in manifest["artifacts"]), content_size=sum(a["content_size"] for a in manifest["artifacts"]),
         finished_at=timezone.now(),

@@ -1,7 +1,11 @@
-"""Where artifacts live. A small interface so an S3-compatible target can plug in later:
-names are relative ("<team>/<backup uuid>/<file>"), writes are streamed and atomic.
+"""Where artifacts live. A small interface: names are relative ("<team>/<backup uuid>/<file>"),
+writes are streamed and atomic (a reader never sees half an artifact).
 
-Local directory target: settings.BACKUP_DIR (DOCKERFORGE_BACKUP_DIR, default var/backups).
+Built in: the local directory (settings.BACKUP_DIR, DOCKERFORGE_BACKUP_DIR, default
+var/backups). Other kinds are plugins: classes registered in the `backup_storage` registry,
+which loads the entry-point group `dockerforge.backup_storage` (our own S3 class joins that
+way too, declared in pyproject.toml: apps/backups/s3.py). A team's StorageTarget row names
+the kind and carries its settings; `storage_of(backup)` opens the right one.
 """
 
 from __future__ import annotations
@@ -14,11 +18,28 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 
+from apps.core.registries import Registry
+
 READ_CHUNK = 1024 * 1024
+
+
+class StorageError(Exception):
+    """The target cannot be used (unreachable, refused, misconfigured); the message is safe
+    to show (it never holds a secret)."""
 
 
 class Storage:
     name = "base"
+
+    @classmethod
+    def from_target(cls, target) -> Storage:
+        """An instance configured by a team's StorageTarget row."""
+        raise NotImplementedError
+
+    @classmethod
+    def validate(cls, fields: dict) -> dict[str, list[str]]:
+        """Field errors of a StorageTarget of this kind (fields: the model's field names)."""
+        return {}
 
     def writer(self, name: str) -> contextlib.AbstractContextManager[Callable[[bytes], None]]:
         raise NotImplementedError
@@ -43,12 +64,29 @@ class Storage:
         """Where a person finds the file (shown on the page and in the manifest)."""
         raise NotImplementedError
 
+    def check(self) -> None:
+        """Reach the target now (a storage target's check); StorageError when it cannot."""
+
 
 class LocalStorage(Storage):
     name = "local"
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root or settings.BACKUP_DIR).resolve()
+
+    @classmethod
+    def validate(cls, fields: dict) -> dict[str, list[str]]:
+        prefix = (fields.get("prefix") or "").strip("/")
+        if prefix and (".." in PurePosixPath(prefix).parts or "\x00" in prefix):
+            return {"prefix": ["A folder below the backup directory: no '..'."]}
+        return {}
+
+    @classmethod
+    def from_target(cls, target) -> LocalStorage:
+        # a team's local target is a folder below the installation's backup directory, never
+        # an arbitrary server path
+        base = cls()
+        return cls(base._path(target.prefix.strip("/"))) if target.prefix.strip("/") else base
 
     def _path(self, name: str) -> Path:
         rel = PurePosixPath(name)
@@ -91,8 +129,39 @@ class LocalStorage(Storage):
     def locate(self, name: str) -> str:
         return str(self._path(name))
 
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StorageError(f"The backup directory is not usable: {exc.strerror}") from None
 
-def get_storage(name: str = "local") -> Storage:
-    if name == "local":
-        return LocalStorage()
-    raise ValueError(f"unknown storage target {name!r}")
+
+# kind -> Storage subclass; plugins join through the entry-point group dockerforge.backup_storage
+backup_storage = Registry("backup_storage")
+backup_storage.register("local", LocalStorage)
+
+
+def get_storage(name: str = "local", target=None) -> Storage:
+    """The storage of kind `name`, configured by `target` (a StorageTarget) when given."""
+    try:
+        cls = backup_storage.get(name)
+    except KeyError:
+        raise StorageError(f"Unknown storage kind {name!r} (is its plugin installed?)") from None
+    return cls.from_target(target) if target is not None else cls()
+
+
+def validate_target(fields: dict) -> None:
+    """Raise ValidationError (field errors) unless `fields` describe a usable StorageTarget."""
+    from django.core.exceptions import ValidationError
+
+    kind = fields.get("kind") or ""
+    if kind not in backup_storage:
+        raise ValidationError({"kind": [f"Unknown storage kind {kind!r} (is its plugin installed?)"]})
+    errors = backup_storage.get(kind).validate(fields)
+    if errors:
+        raise ValidationError(errors)
+
+
+def storage_of(backup) -> Storage:
+    """Where this backup's files are."""
+    return get_storage(backup.storage, backup.storage_target)

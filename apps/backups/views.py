@@ -36,7 +36,8 @@ def backup_list(request):
         d = form.cleaned_data
         try:
             op = services.request_backup(request.user, d["host"], d["kind"], d["target"], encrypt=d["encrypt"],
-                                         include_volumes=d["include_volumes"], commit=d["commit"])
+                                         include_volumes=d["include_volumes"], commit=d["commit"],
+                                         incremental=d["incremental"], storage_target=d["storage_target"])
             return _op_redirect(op)
         except ValidationError as exc:
             _errors_into(form, exc)

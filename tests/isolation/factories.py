@@ -628,3 +628,14 @@ def make_chatmessage(team):
 
 
 WS_ROUTES["ws-ai-chat"] = "ai.conversation"  # viewers watch; sending needs operate (checked per message, tests/ws/test_chat_socket.py)
+
+
+# --- backups: storage targets (bkincr)
+@factory("backups.storagetarget")
+def make_storagetarget(team):
+    from apps.backups.models import StorageTarget
+
+    return StorageTarget.objects.create(
+        team=team, name=tag(team, "target"), kind="s3", endpoint_url="http://127.0.0.1:1", bucket="df-iso",
+        access_key_id=tag(team, "akid"), secret_key=tag(team, "secret"),
+    )

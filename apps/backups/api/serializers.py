@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
-from ..models import Backup, BackupSchedule, Restore
+from ..models import Backup, BackupSchedule, Restore, StorageTarget
 
 
 class BackupSerializer(serializers.ModelSerializer):
     class Meta:
         model = Backup
-        fields = ["id", "uuid", "team", "kind", "host", "target_name", "status", "storage", "folder", "encrypted", "key_id",
+        fields = ["id", "uuid", "team", "kind", "mode", "parent", "base", "host", "target_name", "status", "storage",
+                  "storage_target", "folder", "encrypted", "key_id",
                   "size", "content_size", "manifest", "error", "verified_at", "verify_ok", "flagged", "schedule", "operation",
                   "created_at", "finished_at"]
         read_only_fields = fields
@@ -19,6 +20,8 @@ class BackupRequestSerializer(serializers.Serializer):
     encrypt = serializers.BooleanField(default=False)
     include_volumes = serializers.BooleanField(default=False)
     commit = serializers.BooleanField(default=False)
+    incremental = serializers.BooleanField(default=False, help_text="Volumes: only the files changed since the last full backup")
+    storage_target = serializers.IntegerField(required=False, allow_null=True, default=None)
     team = serializers.IntegerField(required=False)
 
 
@@ -40,7 +43,7 @@ class RestoreRequestSerializer(serializers.Serializer):
 class BackupScheduleSerializer(serializers.ModelSerializer):
     class Meta:
         model = BackupSchedule
-        fields = ["id", "team", "name", "kind", "host", "target_name", "cron", "encrypt", "enabled",
+        fields = ["id", "team", "name", "kind", "host", "target_name", "cron", "encrypt", "incremental", "storage_target", "enabled",
                   "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "created_at"]
         read_only_fields = ["id", "team", "created_at"]
 
@@ -60,3 +63,39 @@ class BackupScheduleSerializer(serializers.ModelSerializer):
         if team is not None and host.team_id != team.pk:
             raise serializers.ValidationError("Choose a host of this team.")
         return host
+
+    def validate_storage_target(self, target):
+        team = self.context.get("team") or (self.instance.team if self.instance else None)
+        if target is not None and team is not None and target.team_id != team.pk:
+            raise serializers.ValidationError("Choose a storage target of this team.")
+        return target
+
+
+class StorageTargetSerializer(serializers.ModelSerializer):
+    """The secret key is write-only (stored encrypted); omitted on update, it is kept."""
+
+    secret_key = serializers.CharField(write_only=True, required=False, allow_blank=True, style={"input_type": "password"})
+    has_secret_key = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StorageTarget
+        fields = ["id", "team", "name", "kind", "endpoint_url", "bucket", "region", "access_key_id", "secret_key",
+                  "has_secret_key", "prefix", "created_at"]
+        read_only_fields = ["id", "team", "created_at"]
+
+    def get_has_secret_key(self, obj) -> bool:
+        return bool(obj.secret_key)
+
+    def validate(self, attrs):
+        from django.core.exceptions import ValidationError
+
+        from ..storage import validate_target
+
+        current = {f: getattr(self.instance, f) for f in self.Meta.fields if hasattr(self.instance, f)} if self.instance else {}
+        if not attrs.get("secret_key"):
+            attrs.pop("secret_key", None)
+        try:
+            validate_target({**current, **attrs})
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs

@@ -12,14 +12,15 @@ from apps.core.roles import Action
 from apps.hosts.models import DockerHost
 
 from .. import schedules, services
-from ..models import Backup, BackupSchedule, Restore
-from ..storage import get_storage
+from ..models import Backup, BackupSchedule, Restore, StorageTarget
+from ..storage import storage_of
 from .serializers import (
     BackupRequestSerializer,
     BackupScheduleSerializer,
     BackupSerializer,
     RestoreRequestSerializer,
     RestoreSerializer,
+    StorageTargetSerializer,
 )
 
 
@@ -43,7 +44,7 @@ def _visible(model, user, pk, what: str):
 class BackupViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, TeamScopedReadOnlyViewSet):
     serializer_class = BackupSerializer
     queryset = Backup.objects.select_related("host")
-    filterset_fields = ["kind", "host", "status", "verify_ok", "schedule"]
+    filterset_fields = ["kind", "mode", "host", "status", "verify_ok", "schedule", "storage_target", "base"]
     search_fields = ["target_name"]
     ordering_fields = ["created_at", "size"]
     action_roles = {"create": Action.OPERATE, "verify": Action.OPERATE, "destroy": Action.MANAGE}
@@ -57,12 +58,16 @@ class BackupViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, TeamScope
         data.is_valid(raise_exception=True)
         d = data.validated_data
         host = _visible(DockerHost, request.user, d["host"], "host")
+        target = _visible(StorageTarget, request.user, d["storage_target"], "storage target") if d["storage_target"] else None
         op = _service(lambda: services.request_backup(request.user, host, d["kind"], d["target"], encrypt=d["encrypt"],
-                                                      include_volumes=d["include_volumes"], commit=d["commit"]))
+                                                      include_volumes=d["include_volumes"], commit=d["commit"],
+                                                      incremental=d["incremental"], storage_target=target))
         return accepted(op, request)
 
     def perform_destroy(self, instance):
-        get_storage(instance.storage).delete_prefix(instance.folder)
+        if instance.children.exists():
+            raise exceptions.ValidationError({"backup": ["Incremental backups build on this one: delete them first."]})
+        storage_of(instance).delete_prefix(instance.folder)
         instance.delete()
 
     @extend_schema(request=None, responses={202: dict})
@@ -119,3 +124,33 @@ class BackupScheduleViewSet(TeamScopedViewSet):
         instance.delete()
 
 
+
+
+class StorageTargetViewSet(TeamScopedViewSet):
+    """A team's backup storage targets (admins manage them; the secret key is write-only)."""
+
+    serializer_class = StorageTargetSerializer
+    queryset = StorageTarget.objects.all()
+    filterset_fields = ["kind"]
+    search_fields = ["name", "bucket"]
+    action_roles = {"check": Action.MANAGE}
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["post"])
+    def check(self, request, pk=None):
+        """Reach the target now: {"ok": true} or {"ok": false, "error": "..."} (never a secret)."""
+        from rest_framework.response import Response
+
+        from ..storage import StorageError, get_storage
+
+        target = self.get_object()
+        try:
+            get_storage(target.kind, target).check()
+        except StorageError as exc:
+            return Response({"ok": False, "error": str(exc)})
+        return Response({"ok": True})
+
+    def perform_destroy(self, instance):
+        if instance.backups.exists() or instance.schedules.exists():
+            raise exceptions.ValidationError({"storage_target": ["Backups or schedules use this target."]})
+        instance.delete()
