@@ -7,7 +7,7 @@ class BackupSerializer(serializers.ModelSerializer):
     class Meta:
         model = Backup
         fields = ["id", "uuid", "team", "kind", "host", "target_name", "status", "storage", "folder", "encrypted", "key_id",
-                  "size", "content_size", "manifest", "error", "verified_at", "verify_ok", "flagged", "schedule", "operation",
+                  "size", "content_size", "manifest", "error", "verified_at", "verify_ok", "drill", "flagged", "schedule", "operation",
                   "created_at", "finished_at"]
         read_only_fields = fields
 
@@ -19,6 +19,17 @@ class BackupRequestSerializer(serializers.Serializer):
     encrypt = serializers.BooleanField(default=False)
     include_volumes = serializers.BooleanField(default=False)
     commit = serializers.BooleanField(default=False)
+    team = serializers.IntegerField(required=False)
+
+
+class VerifyRequestSerializer(serializers.Serializer):
+    drill = serializers.BooleanField(default=False, help_text="Also restore into scratch objects, compare, remove them")
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A file from GET backups/{id}/export/")
+    key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64 * 1024,
+                                help_text="Encrypted backups: the exported team key (JSON), unless the team has it")
     team = serializers.IntegerField(required=False)
 
 
