@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from apps.activity.audit import record_action
@@ -198,10 +199,18 @@ def _store_checked(tar: tarfile.TarFile, member: tarfile.TarInfo, entry: dict, s
 
 def import_file(user, team, fileobj, key_text: str = "") -> Backup:
     """Import an export into `team` (MANAGE): validated in full, then registered as verified.
-    `key_text`: an exported team key to import first (for an encrypted backup)."""
+    `key_text`: an exported team key to import too (kept only when the import succeeds)."""
     base.authorize(user, team.pk, Action.MANAGE)
-    if key_text.strip():
-        keys.import_key(team, key_text)
+    with transaction.atomic():
+        if key_text.strip():
+            keys.import_key(team, key_text)
+        backup = _import(user, team, fileobj)
+    record_action("backup.import", backup, {"backup": backup.manifest.get("backup"), "kind": backup.kind})
+    base._publish("backup.imported", backup, f"Imported {backup.kind} backup of {backup.target_name}")
+    return backup
+
+
+def _import(user, team, fileobj) -> Backup:
     try:
         tar = tarfile.open(fileobj=fileobj, mode="r:")
         members = _members(tar)
@@ -222,11 +231,9 @@ def import_file(user, team, fileobj, key_text: str = "") -> Backup:
             _store_checked(tar, members[entry["file"]], entry, storage, f"{folder}/{entry['file']}", team)
         storage.write_bytes(f"{folder}/{base.MANIFEST}", manifest_raw)
         backup = base.import_backup(user, team, folder, storage_name)
+        backup.verified_at, backup.verify_ok = timezone.now(), True  # every hash was just checked
+        backup.save(update_fields=["verified_at", "verify_ok"])
     except BaseException:
         storage.delete_prefix(folder)
         raise
-    backup.verified_at, backup.verify_ok = timezone.now(), True  # every hash was just checked
-    backup.save(update_fields=["verified_at", "verify_ok"])
-    record_action("backup.import", backup, {"backup": manifest.get("backup"), "kind": backup.kind})
-    base._publish("backup.imported", backup, f"Imported {backup.kind} backup of {backup.target_name}")
     return backup

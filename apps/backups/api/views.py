@@ -92,7 +92,7 @@ class BackupViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, TeamScope
         return response
 
     @extend_schema(request={"multipart/form-data": ImportRequestSerializer}, responses={201: BackupSerializer})
-    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    @action(detail=False, methods=["post"], url_path="import", url_name="import", parser_classes=[MultiPartParser, FormParser])
     def import_file(self, request):
         """Import an exported backup file into a team (admins); every hash is checked first."""
         team = self.team_for_create(request)
