@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from apps.backups import artifact, drill, keys, portable
+from apps.backups import artifact, drill, keys
 from apps.backups.models import Backup, BackupKey
 from apps.backups.services import MANIFEST_FORMAT
 from apps.backups.storage import get_storage

@@ -6,7 +6,7 @@ from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.core.api import TeamScopedReadOnlyViewSet, TeamScopedViewSet, accepted
@@ -92,7 +92,7 @@ class BackupViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, TeamScope
         return response
 
     @extend_schema(request={"multipart/form-data": ImportRequestSerializer}, responses={201: BackupSerializer})
-    @action(detail=False, methods=["post"], url_path="import", url_name="import", parser_classes=[MultiPartParser, FormParser])
+    @action(detail=False, methods=["post"], url_path="import", url_name="import", parser_classes=[MultiPartParser, FormParser, JSONParser])
     def import_file(self, request):
         """Import an exported backup file into a team (admins); every hash is checked first."""
         team = self.team_for_create(request)
