@@ -42,6 +42,9 @@ MAX_PROBLEMS = 20
 # Container fields a restore must bring back (what a scratch create can show without starting).
 CONFIG_FIELDS = ("Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Labels", "Healthcheck", "StopSignal", "ExposedPorts")
 HOST_FIELDS = ("Memory", "NanoCpus", "CapAdd", "CapDrop", "Privileged", "RestartPolicy")
+# A scratch container must not look like part of a Compose project (`up --remove-orphans`,
+# discovery): these labels are left off it and out of the comparison.
+COMPOSE_LABELS = "com.docker.compose."
 
 
 # --- tar indexes (pure) --------------------------------------------------------------------------
@@ -116,7 +119,7 @@ def config_view(inspect: dict) -> dict:
     """The fields compared between the backed-up container and the scratch one."""
     config, host = inspect.get("Config") or {}, inspect.get("HostConfig") or {}
     view = {f"Config.{k}": config.get(k) for k in CONFIG_FIELDS} | {f"HostConfig.{k}": host.get(k) for k in HOST_FIELDS}
-    labels = {k: v for k, v in (view["Config.Labels"] or {}).items() if k not in DRILL_LABELS}
+    labels = {k: v for k, v in (view["Config.Labels"] or {}).items() if k not in DRILL_LABELS and not k.startswith(COMPOSE_LABELS)}
     view["Config.Labels"], view["Config.Env"] = labels, sorted(view["Config.Env"] or [])
     return view
 
@@ -124,7 +127,8 @@ def config_view(inspect: dict) -> dict:
 def scratch_body(body: dict) -> dict:
     """A create body that cannot touch anything real: no ports, mounts or networks, labelled."""
     body = copy.deepcopy(body)
-    body["Labels"] = {**(body.get("Labels") or {}), **DRILL_LABELS}
+    labels = {k: v for k, v in (body.get("Labels") or {}).items() if not k.startswith(COMPOSE_LABELS)}
+    body["Labels"] = {**labels, **DRILL_LABELS}
     body.pop("NetworkingConfig", None)
     body.pop("Volumes", None)
     host = body.setdefault("HostConfig", {})

@@ -174,7 +174,7 @@ def test_tar_index_finds_content_mode_and_missing_entries():
     assert drill.compare_index(base, drill.tar_index([_tar({**files, "./a": b"One"})])) == ["differs: a"]
     assert drill.compare_index(base, drill.tar_index([_tar({"./a": b"one"})])) == ["missing after restore: d/b"]
     assert drill.compare_file_hashes({"a": "0" * 64}, base) == ["content differs: a"]
-    body = drill.scratch_body({"Image": "x", "HostConfig": {"PortBindings": {"80/tcp": [{}]}, "Binds": ["v:/d"]},
+    body = drill.scratch_body({"Image": "x", "Labels": {"com.docker.compose.project": "p"}, "HostConfig": {"PortBindings": {"80/tcp": [{}]}, "Binds": ["v:/d"]},
                                "NetworkingConfig": {"EndpointsConfig": {"n": {}}}})
     assert body["HostConfig"] == {"NetworkMode": "none", "PublishAllPorts": False} and "NetworkingConfig" not in body
     assert body["Labels"] == drill.DRILL_LABELS

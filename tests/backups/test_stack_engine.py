@@ -93,6 +93,15 @@ def test_stack_backed_up_taken_down_and_restored(run, local_host, team_a, engine
     assert "TOKEN=t0k3n" in web.attrs["Config"]["Env"]
     assert project.versions.count() == 2 and project.versions.first().comment.startswith("Restored from backup")
 
+    # a restore drill of the stack backup: every volume and container into scratch objects
+    report = _ok(run(services.request_verify, operator, backup, drill=True)).result["drill"]
+    assert report["ok"] and report["cleaned"]
+    assert sorted(c["role"] for c in report["checks"]) == ["container", "container", "stack", "volume"]
+    assert all(c["ok"] for c in report["checks"]) and next(c for c in report["checks"] if c["role"] == "stack")["skipped"]
+    left = {c.name for c in engine.containers.list(all=True)} | {v.name for v in engine.volumes.list()}
+    assert not left & set(report["scratch"]) and len(report["scratch"]) == 3
+    assert _stack_configs(engine, name) == before, "the drill left the stack alone"
+
     # again, under a new project name: the project-named volume follows the new name
     new = _name()
     stacks.append(new)
