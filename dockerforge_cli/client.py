@@ -82,19 +82,27 @@ class Client:
         return headers
 
     def request(self, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
-                auth: bool = True, timeout: float | None = None, raw: bool = False):
+                auth: bool = True, timeout: float | None = None, raw: bool = False, data=None,
+                headers: dict | None = None, sink=None):
+        """`body` is sent as JSON; `data` (bytes or an iterable of bytes, with `headers`) as is.
+        `sink(chunk)` receives a successful answer's body as it streams (then None is returned)."""
         import socket
         import urllib.error
         import urllib.request
 
-        data = None
+        extra = headers or {}
         headers = self.headers() if auth else {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers.update(extra)
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(self.url(path, params), data=data, method=method, headers=headers)
         try:
             with self.opener.open(req, timeout=timeout or self.timeout) as resp:
+                if sink is not None:
+                    while chunk := resp.read(1024 * 1024):
+                        sink(chunk)
+                    return None
                 payload = resp.read()
         except urllib.error.HTTPError as exc:
             raise self._http_error(exc) from None

@@ -20,7 +20,7 @@ def _targets(user, team):
 class BackupForm(forms.Form):
     host = forms.ModelChoiceField(queryset=DockerHost.objects.none())
     kind = forms.ChoiceField(choices=Backup.Kind.choices)
-    target = forms.CharField(max_length=300, help_text="Volume, container or image name")
+    target = forms.CharField(max_length=300, help_text="Volume, container, image or Compose stack name")
     encrypt = forms.BooleanField(required=False, help_text="AES-256-GCM with the team key")
     include_volumes = forms.BooleanField(required=False, help_text="Containers: back up their named volumes too")
     commit = forms.BooleanField(required=False, help_text="Containers: include a `docker commit` of the file system")
@@ -42,6 +42,15 @@ class RestoreForm(forms.Form):
     def __init__(self, *args, user=None, team=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["host"].queryset = _hosts(user, team)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="A file exported from a DockerForge backup")
+    key = forms.FileField(required=False, help_text="Encrypted backups: the exported team key (.json), unless this team has it")
+
+    def clean_key(self):
+        key = self.cleaned_data.get("key")
+        return key.read(64 * 1024).decode("utf-8", "replace") if key else ""
 
 
 class ScheduleForm(forms.ModelForm):

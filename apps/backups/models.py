@@ -57,6 +57,7 @@ class Backup(TeamOwnedModel):
         VOLUME = "volume", "Volume"
         CONTAINER = "container", "Container"
         IMAGE = "image", "Image"
+        STACK = "stack", "Compose stack"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -86,6 +87,7 @@ class Backup(TeamOwnedModel):
     error = models.TextField(blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     verify_ok = models.BooleanField(null=True, blank=True)
+    drill = models.JSONField(default=dict, blank=True, help_text="The last restore drill's result (verify with drill)")
     flagged = models.CharField(max_length=300, blank=True, help_text="Why retention refused to prune (e.g. suspiciously small)")
     schedule = models.ForeignKey("backups.BackupSchedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="backups")
     operation = models.ForeignKey("activity.Operation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -93,6 +93,8 @@ def request_backup(user, host: DockerHost, kind: str, target_name: str, *, encry
         errors["target"] = ["Name the volume, container or image to back up."]
     if errors:
         raise ValidationError(errors)
+    if kind == Backup.Kind.STACK:
+        _stacks().validate_request(user, host, target_name)
     params = {"host": host.pk, "backup_kind": kind, "target": target_name, "encrypt": bool(encrypt),
               "include_volumes": bool(include_volumes), "commit": bool(commit), "schedule": schedule_id,
               "incremental": bool(incremental), "storage_target": storage_target.pk if storage_target else None}
@@ -101,10 +103,11 @@ def request_backup(user, host: DockerHost, kind: str, target_name: str, *, encry
     return op
 
 
-def request_verify(user, backup: Backup):
+def request_verify(user, backup: Backup, *, drill: bool = False):
+    """Re-read and hash every artifact; `drill` also restores into scratch objects (drill.py)."""
     authorize(user, backup.team_id)
     return _start(user, backup.team, "backup.verify", target_kind="backup", target_id=backup.pk, target_name=str(backup),
-                  params={"backup": backup.pk})
+                  params={"backup": backup.pk, "drill": bool(drill)})
 
 
 def request_restore(user, backup: Backup, host: DockerHost, target_name: str = "", *, overwrite: bool = False) -> Restore:
@@ -128,6 +131,8 @@ def request_restore(user, backup: Backup, host: DockerHost, target_name: str = "
     elif backup.kind == Backup.Kind.CONTAINER:
         if not create_spec.NAME_RE.match(target_name):
             raise ValidationError({"target": ["Container names hold letters, digits, _ . and - (up to 128)."]})
+    elif backup.kind == Backup.Kind.STACK:
+        _stacks().validate_restore(user, backup, target_name)
     with transaction.atomic():
         restore = Restore.objects.create(team=backup.team, backup=backup, host=host, target_name=target_name, overwrite=bool(overwrite))
         restore.operation = _start(user, backup.team, "backup.restore", target_kind="restore", target_id=restore.pk,
@@ -276,7 +281,18 @@ def backup_image(job: Job) -> None:
               image={"ref": job.backup.target_name, "id": data["Id"], "tags": data.get("RepoTags") or []})
 
 
-WRITERS = {Backup.Kind.VOLUME: backup_volume, Backup.Kind.CONTAINER: backup_container, Backup.Kind.IMAGE: backup_image}
+def _stacks():
+    from . import stacks  # stacks.py builds on this module's helpers
+
+    return stacks
+
+
+def backup_stack(job: Job) -> None:
+    _stacks().backup_stack(job)
+
+
+WRITERS = {Backup.Kind.VOLUME: backup_volume, Backup.Kind.CONTAINER: backup_container, Backup.Kind.IMAGE: backup_image,
+           Backup.Kind.STACK: backup_stack}
 
 
 def build_manifest(job: Job) -> dict:
@@ -306,6 +322,9 @@ def create_backup(host: DockerHost, kind: str, target_name: str, progress, *, pa
     app's job such as an update run). `params`: encrypt, include_volumes, commit."""
     p = {"encrypt": False, "include_volumes": False, "commit": False, "incremental": False, "storage_target": None,
          **(params or {})}
+    if kind == Backup.Kind.STACK and not p["encrypt"] and _stacks().holds_secrets(host, target_name):
+        p["encrypt"] = True  # a stack's .env holds its secrets: never at rest in the clear
+        progress.log("The stack has a .env file: the backup is encrypted with the team key.")
     target = _storage_target(host.team_id, p["storage_target"])
     backup = Backup.objects.create(team=host.team, kind=kind, host=host, target_name=target_name, operation=operation,
                                    encrypted=p["encrypt"], schedule_id=schedule_id, storage_target=target,
@@ -412,7 +431,12 @@ def perform_verify(op, progress) -> dict:
     _record_verify(backup, result)
     if not result.ok:
         raise BackupRefused("Verification failed:\n" + "\n".join(result.problems))
-    return {"backup": backup.pk, "ok": True}
+    outcome = {"backup": backup.pk, "ok": True}
+    if op.params.get("drill"):
+        from .drill import run_drill
+
+        outcome["drill"] = run_drill(backup, progress)  # raises BackupRefused when the drill fails
+    return outcome
 
 
 def _record_verify(backup: Backup, result: artifact.Check) -> None:
@@ -505,7 +529,12 @@ def _container_named(client, name: str) -> str | None:
         return None
 
 
-RESTORERS = {Backup.Kind.VOLUME: restore_volume, Backup.Kind.CONTAINER: restore_container, Backup.Kind.IMAGE: restore_image}
+def restore_stack(client, restore: Restore, progress) -> dict:
+    return _stacks().restore_stack(client, restore, progress)
+
+
+RESTORERS = {Backup.Kind.VOLUME: restore_volume, Backup.Kind.CONTAINER: restore_container, Backup.Kind.IMAGE: restore_image,
+             Backup.Kind.STACK: restore_stack}
 
 
 def perform_restore(op, progress) -> dict:

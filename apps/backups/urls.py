@@ -6,6 +6,7 @@ app_name = "backups"
 urlpatterns = [
     path("", views.backup_list, name="list"),
     path("key/export/", views.key_export, name="key_export"),
+    path("import/", views.backup_import, name="import"),
     path("schedules/new/", views.schedule_form, name="schedule_create"),
     path("schedules/<int:pk>/", views.schedule_form, name="schedule_edit"),
     path("<int:pk>/", views.backup_detail, name="detail"),

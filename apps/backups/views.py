@@ -11,8 +11,8 @@ from apps.core.api import user_may
 from apps.core.htmx import render_page
 from apps.core.roles import Action
 
-from . import keys, schedules, services
-from .forms import BackupForm, RestoreForm, ScheduleForm
+from . import keys, portable, schedules, services
+from .forms import BackupForm, ImportForm, RestoreForm, ScheduleForm
 from .models import Backup, BackupSchedule
 
 
@@ -42,7 +42,7 @@ def backup_list(request):
         except ValidationError as exc:
             _errors_into(form, exc)
     ctx = {
-        "nav": "backups", "backups": backups[:200], "form": form,
+        "nav": "backups", "backups": backups[:200], "form": form, "import_form": ImportForm(),
         "schedules": BackupSchedule.objects.for_user(request.user).filter(team=team) if team else [],
         "can_operate": bool(team) and user_may(request.user, team.pk, Action.OPERATE),
         "can_manage": bool(team) and user_may(request.user, team.pk, Action.MANAGE),
@@ -66,7 +66,8 @@ def backup_detail(request, pk):
         except ValidationError as exc:
             _errors_into(form, exc)
     ctx = {"nav": "backups", "backup": backup, "form": form, "restores": backup.restores.select_related("host")[:50],
-           "can_operate": user_may(request.user, backup.team_id, Action.OPERATE)}
+           "can_operate": user_may(request.user, backup.team_id, Action.OPERATE),
+           "can_manage": user_may(request.user, backup.team_id, Action.MANAGE)}
     return render(request, "backups/backup_detail.html", ctx, status=400 if form.errors else 200)
 
 
@@ -74,7 +75,24 @@ def backup_detail(request, pk):
 @require_POST
 def backup_verify(request, pk):
     backup = _backup(request, pk)
-    return _op_redirect(services.request_verify(request.user, backup))
+    return _op_redirect(services.request_verify(request.user, backup, drill=bool(request.POST.get("drill"))))
+
+
+@login_required
+def backup_import(request):
+    """Import an exported backup file into the current team (admins)."""
+    team = request.team
+    if not team or not user_may(request.user, team.pk, Action.MANAGE):
+        raise PermissionDenied("Only team admins may import backups.")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            backup = portable.import_file(request.user, team, form.cleaned_data["file"], form.cleaned_data["key"])
+            messages.success(request, f"Imported the {backup.kind} backup of {backup.target_name}; every hash checked.")
+            return redirect("backups:detail", backup.pk)
+        except ValidationError as exc:
+            _errors_into(form, exc)
+    return render(request, "backups/backup_import.html", {"nav": "backups", "form": form}, status=400 if form.errors else 200)
 
 
 @login_required

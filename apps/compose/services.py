@@ -278,7 +278,12 @@ def command_steps(action: str, params: dict) -> list[list[str]]:
 
 def perform(op, progress) -> dict:
     project = ComposeProject.objects.select_related("host", "team").get(pk=int(op.target_id))
-    params = op.params
+    return run_action(project, op.params, progress)
+
+
+def run_action(project, params: dict, progress) -> dict:
+    """Run one action's CLI steps now, inside the caller's Operation (a compose job, or a step
+    of another app's job such as a stack restore)."""
     action = params["action"]
     mask = masker(project)
     for step in command_steps(action, params):

@@ -1,7 +1,11 @@
-"""backup: create (a volume, container or image), ls, verify ID, restore ID. Each action that
-changes something follows its Operation."""
+"""backup: create (a volume, container, image or Compose stack), ls, verify ID [--drill],
+restore ID, export ID -o FILE, import FILE. Each action that changes something follows its
+Operation."""
 
 from __future__ import annotations
+
+import os
+import uuid
 
 from .. import operations, resolve
 from ..completion import container_names, host_names
@@ -9,7 +13,7 @@ from ..context import Ctx
 from ..errors import CliError
 from ..output import Column, human_size, relative_time
 
-KINDS = ("volume", "container", "image")
+KINDS = ("volume", "container", "image", "stack")
 
 
 def _verified(row: dict) -> str:
@@ -45,6 +49,8 @@ def _host_of(ctx: Ctx, kind: str, ref: str) -> int:
         return resolve.container(ctx, ref)["host"]
     if kind == "image":
         return resolve.image(ctx, ref)["host"]
+    if kind == "stack":
+        return resolve.named(ctx, "stack", "compose-projects/", ref)["host"]
     return resolve.named(ctx, "volume", "volumes/", ref)["host"]
 
 
@@ -98,7 +104,8 @@ def ls(ctx: Ctx) -> int:
 
 def verify(ctx: Ctx) -> int:
     backup = ctx.client.get(f"backups/{ctx.args.id}/")
-    op = _finish(ctx, ctx.client.post(f"backups/{backup['id']}/verify/"), f"verify backup {backup['id']}")
+    drill = bool(getattr(ctx.args, "drill", False))
+    op = _finish(ctx, ctx.client.post(f"backups/{backup['id']}/verify/", {"drill": drill}), f"verify backup {backup['id']}")
     if op is None:
         return 0
     backup = ctx.client.get(f"backups/{backup['id']}/")
@@ -106,9 +113,63 @@ def verify(ctx: Ctx) -> int:
     if ctx.json:
         ctx.out.json({"backup": backup, "ok": ok, "operation": op})
     else:
-        ctx.out.text(f"Backup {backup['id']} ({backup['kind']} {backup['target_name']}): "
-                     f"{'every artifact and hash checked: ok' if ok else 'verification FAILED'}.")
+        what = "every artifact and hash checked" + (", restore drill passed" if drill else "")
+        ctx.out.text(f"Backup {backup['id']} ({backup['kind']} {backup['target_name']}): {what + ': ok' if ok else 'verification FAILED'}.")
     return 0 if ok else 1
+
+
+def export(ctx: Ctx) -> int:
+    """Stream the backup's portable file into -o FILE (written beside it, renamed when complete)."""
+    a = ctx.args
+    part = f"{a.output}.part"
+    try:
+        with open(part, "wb") as fh:
+            ctx.client.request("GET", f"backups/{a.id}/export/", sink=fh.write, timeout=3600)
+        os.replace(part, a.output)
+    except BaseException:
+        if os.path.exists(part):
+            os.unlink(part)
+        raise
+    size = os.path.getsize(a.output)
+    ctx.out.json({"backup": a.id, "file": a.output, "size": size}) if ctx.json else \
+        ctx.out.text(f"Exported backup {a.id} to {a.output} ({human_size(size)}).")
+    return 0
+
+
+def _multipart(fields: dict[str, str], file_field: str, path: str) -> tuple[dict, int, object]:
+    """A multipart/form-data body streamed from the file: (headers, length, chunks)."""
+    boundary = uuid.uuid4().hex
+    head = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in fields.items() if v not in (None, ""))
+    head += (f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{os.path.basename(path)}"\r\n'
+             "Content-Type: application/x-tar\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    length = len(head) + os.path.getsize(path) + len(tail)
+
+    def chunks():
+        yield head
+        with open(path, "rb") as fh:
+            while data := fh.read(1024 * 1024):
+                yield data
+        yield tail
+
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(length)}
+    return headers, length, chunks()
+
+
+def import_(ctx: Ctx) -> int:
+    a = ctx.args
+    if not os.path.isfile(a.file):
+        raise CliError(f"No such file: {a.file}")
+    key = ""
+    if a.key:
+        with open(a.key, encoding="utf-8") as fh:
+            key = fh.read()
+    headers, _length, chunks = _multipart({"key": key, **ctx.team_param()}, "file", a.file)
+    backup = ctx.client.request("POST", "backups/import/", data=chunks, headers=headers, timeout=3600)
+    ctx.out.json(backup) if ctx.json else ctx.out.text(
+        f"Imported backup {backup['id']} ({backup['kind']} {backup['target_name']}): every hash checked.")
+    return 0
 
 
 def restore(ctx: Ctx) -> int:
@@ -132,11 +193,12 @@ def register(sub, add) -> None:
     group = add(sub, "backup", None, "Backups: create, ls, verify, restore", aliases=["backups"])
     bsub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    p = add(bsub, "create", create, "Back up a volume, a container or an image (follows the operation)")
+    p = add(bsub, "create", create, "Back up a volume, a container, an image or a Compose stack (follows the operation)")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--volume", metavar="NAME")
     target.add_argument("--container", metavar="NAME").completer = container_names
     target.add_argument("--image", metavar="REF")
+    target.add_argument("--stack", metavar="NAME")
     p.add_argument("--host", help="Host name or id (default: where the mirror finds the target)").completer = host_names
     p.add_argument("--encrypt", action="store_true", help="Encrypt with the team's backup key")
     p.add_argument("--include-volumes", action="store_true", help="With --container: its named volumes too")
@@ -153,6 +215,7 @@ def register(sub, add) -> None:
 
     p = add(bsub, "verify", verify, "Re-read every artifact and check every hash (exit 1 when it fails)")
     p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("--drill", action="store_true", help="Also restore into scratch objects, compare, and remove them")
     p.add_argument("-d", "--detach", action="store_true")
 
     p = add(bsub, "restore", restore, "Restore a backup (overwriting an existing target needs the admin role)")
@@ -162,3 +225,12 @@ def register(sub, add) -> None:
     p.add_argument("--overwrite", action="store_true", help="Replace an existing volume or container of that name")
     p.add_argument("--team", help="Team id")
     p.add_argument("-d", "--detach", action="store_true")
+
+    p = add(bsub, "export", export, "Download one backup as a portable file (admins; never includes the key)")
+    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+
+    p = add(bsub, "import", import_, "Import a portable backup file into a team (admins; every hash is checked)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--key", metavar="KEYFILE", help="The exported team key (.json) for an encrypted backup")
+    p.add_argument("--team", help="Team id")

@@ -8,7 +8,7 @@ class BackupSerializer(serializers.ModelSerializer):
         model = Backup
         fields = ["id", "uuid", "team", "kind", "mode", "parent", "base", "host", "target_name", "status", "storage",
                   "storage_target", "folder", "encrypted", "key_id",
-                  "size", "content_size", "manifest", "error", "verified_at", "verify_ok", "flagged", "schedule", "operation",
+                  "size", "content_size", "manifest", "error", "verified_at", "verify_ok", "drill", "flagged", "schedule", "operation",
                   "created_at", "finished_at"]
         read_only_fields = fields
 
@@ -22,6 +22,17 @@ class BackupRequestSerializer(serializers.Serializer):
     commit = serializers.BooleanField(default=False)
     incremental = serializers.BooleanField(default=False, help_text="Volumes: only the files changed since the last full backup")
     storage_target = serializers.IntegerField(required=False, allow_null=True, default=None)
+    team = serializers.IntegerField(required=False)
+
+
+class VerifyRequestSerializer(serializers.Serializer):
+    drill = serializers.BooleanField(default=False, help_text="Also restore into scratch objects, compare, remove them")
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A file from GET backups/{id}/export/")
+    key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64 * 1024,
+                                help_text="Encrypted backups: the exported team key (JSON), unless the team has it")
     team = serializers.IntegerField(required=False)
 
 

@@ -2,25 +2,29 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
 
 from apps.core.api import TeamScopedReadOnlyViewSet, TeamScopedViewSet, accepted
 from apps.core.roles import Action
 from apps.hosts.models import DockerHost
 
-from .. import schedules, services
+from .. import portable, schedules, services
 from ..models import Backup, BackupSchedule, Restore, StorageTarget
 from ..storage import storage_of
 from .serializers import (
     BackupRequestSerializer,
     BackupScheduleSerializer,
     BackupSerializer,
+    ImportRequestSerializer,
     RestoreRequestSerializer,
     RestoreSerializer,
     StorageTargetSerializer,
+    VerifyRequestSerializer,
 )
 
 
@@ -47,7 +51,8 @@ class BackupViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, TeamScope
     filterset_fields = ["kind", "mode", "host", "status", "verify_ok", "schedule", "storage_target", "base"]
     search_fields = ["target_name"]
     ordering_fields = ["created_at", "size"]
-    action_roles = {"create": Action.OPERATE, "verify": Action.OPERATE, "destroy": Action.MANAGE}
+    action_roles = {"create": Action.OPERATE, "verify": Action.OPERATE, "destroy": Action.MANAGE,
+                    "export": Action.MANAGE, "import_file": Action.MANAGE}
 
     @extend_schema(request=BackupRequestSerializer, responses={202: dict})
     def create(self, request, *args, **kwargs):
@@ -70,12 +75,37 @@ class BackupViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, TeamScope
         storage_of(instance).delete_prefix(instance.folder)
         instance.delete()
 
-    @extend_schema(request=None, responses={202: dict})
+    @extend_schema(request=VerifyRequestSerializer, responses={202: dict})
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        """Re-read every artifact and check every hash: an Operation (202)."""
+        """Re-read every artifact and check every hash (`drill: true`: also restore into
+        scratch objects, compare, remove them): an Operation (202)."""
         backup = self.get_object()
-        return accepted(_service(lambda: services.request_verify(request.user, backup)), request)
+        data = VerifyRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        drill = data.validated_data["drill"]
+        return accepted(_service(lambda: services.request_verify(request.user, backup, drill=drill)), request)
+
+    @extend_schema(request=None, responses={(200, "application/x-tar"): bytes})
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        """The backup as one portable tar: manifest + artifacts (never the key)."""
+        backup = self.get_object()
+        stream = _service(lambda: portable.start_export(request.user, backup))
+        response = StreamingHttpResponse(stream, content_type="application/x-tar")
+        response["Content-Disposition"] = f'attachment; filename="{portable.filename(backup)}"'
+        return response
+
+    @extend_schema(request={"multipart/form-data": ImportRequestSerializer}, responses={201: BackupSerializer})
+    @action(detail=False, methods=["post"], url_path="import", url_name="import", parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def import_file(self, request):
+        """Import an exported backup file into a team (admins); every hash is checked first."""
+        team = self.team_for_create(request)
+        data = ImportRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        backup = _service(lambda: portable.import_file(request.user, team, d["file"], d["key"]))
+        return Response(BackupSerializer(backup, context=self.get_serializer_context()).data, status=201)
 
 
 class RestoreViewSet(mixins.CreateModelMixin, TeamScopedReadOnlyViewSet):
