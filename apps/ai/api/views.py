@@ -34,6 +34,7 @@ class AnalysisViewSet(TeamScopedReadOnlyViewSet):
 
         body = s.AnalysisCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        self.agents = body.validated_data.get("agents", False)
         if body.validated_data.get("alert"):
             return {"alert": _target(request, Alert.objects.select_related("rule"), body.validated_data["alert"], action)}
         if body.validated_data.get("container"):
@@ -45,7 +46,7 @@ class AnalysisViewSet(TeamScopedReadOnlyViewSet):
     def create(self, request):
         """Analyse a container or a host (202 with the Operation; the analysis id in the body)."""
         target = self._target_from_body(request, Action.OPERATE)
-        mode = Analysis.Mode.AGENTS if request.data.get("agents") in (True, "true", "1", 1) else Analysis.Mode.DETECTORS
+        mode = Analysis.Mode.AGENTS if self.agents else Analysis.Mode.DETECTORS
         analysis = _request(request.user, target, mode)
         response = accepted(analysis.operation, request)
         response.data["analysis"] = analysis.pk
