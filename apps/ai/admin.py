@@ -41,9 +41,6 @@ class AgentStepAdmin(TeamScopedAdmin):
     def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(FixProposal)
 class FixProposalAdmin(TeamScopedAdmin):

@@ -101,7 +101,7 @@ class AgentStep(TeamOwnedModel):
         constraints = [models.UniqueConstraint(fields=["analysis", "number"], name="ai_agentstep_unique_number")]
 
     def __str__(self):
-        return f"step {self.number}: {self.agent} {self.tool}"
+        return f"Step {self.number} of analysis {self.analysis_id}: {self.agent} {self.tool or 'answer'}"
 
 
 class FixProposal(TeamOwnedModel):
@@ -138,4 +138,4 @@ class FixProposal(TeamOwnedModel):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} for {self.container or 'a removed container'} ({self.status})"
+        return f"Fix {self.pk}: {self.get_kind_display()} for {self.container or 'a removed container'} ({self.status})"

@@ -609,3 +609,19 @@ def make_silence(team):
     from apps.alerts.models import Silence
 
     return Silence.objects.create(team=team, comment=tag(team, "silence"), ends_at=timezone.now() + timedelta(hours=1))
+
+
+# --- ai: agent steps and fix proposals
+@factory("ai.agentstep")
+def make_agentstep(team):
+    from apps.ai.models import AgentStep
+
+    return AgentStep.objects.create(team=team, analysis=make_analysis(team), number=1, agent="logs", tool="logs",
+                                    input={"tail": 10}, output_summary=tag(team, "step"))
+
+
+@factory("ai.fixproposal")
+def make_fixproposal(team):
+    from apps.ai.models import FixProposal
+
+    return FixProposal.objects.create(team=team, analysis=make_analysis(team), kind="restart", rationale=tag(team, "fix"))
