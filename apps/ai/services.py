@@ -15,6 +15,7 @@ from . import detectors, prompt
 from .findings import Finding, number_evidence, rank
 from .models import AIProviderSettings, Analysis
 from .providers import Choice, Request, choose
+from .providers.base import cost
 from .redaction import Redactor
 
 # Environment values that are configuration, not secrets (redacting them only hides context).
@@ -167,8 +168,6 @@ def _agent_fields(analysis: Analysis, prepared: Prepared, ctx, progress) -> dict
         window = alert_context.window(analysis.alert)
     outcome = agents.run(analysis, prepared, ToolContext(analysis.container, prepared.redactor, ctx.inspect, window), progress)
     cited, invalid = prompt.citations(outcome.text, prepared.evidence)
-    from .providers.base import cost
-
     return {"explanation": outcome.text, "citations": cited, "invalid_citations": invalid, "model": outcome.model,
             "input_tokens": outcome.input_tokens, "output_tokens": outcome.output_tokens, "agent_status": outcome.status,
             "cost_usd": cost(outcome.model, outcome.input_tokens, outcome.output_tokens), "cache_key": ""}

@@ -3,16 +3,17 @@ tools run against the real container; Claude and Gemini tool use through the rea
 against the local fake API server; the step cap and the token budget stop a run."""
 
 import pytest
+from django.test import Client
 
 from apps.ai.agents import AGENTS, route
 from apps.ai.agents import tools as agent_tools
 from apps.ai.findings import Finding
-from apps.ai.models import AgentStep, AIProviderSettings, Analysis
+from apps.ai.models import AIProviderSettings, Analysis
 from apps.ai.redaction import Redactor
 from tests.conftest import api_client_for
 
 from .conftest import mirror
-from .fake_llm import Reply, anthropic_message, anthropic_tool_use, gemini_function_call, gemini_response
+from .fake_llm import Reply, anthropic_tool_use, gemini_function_call, gemini_response
 
 CANARY = "canary-agent-4e1d9b7a"
 
@@ -60,9 +61,6 @@ def test_a_provider_that_keeps_asking_for_tools_stops_at_the_step_cap(oom_contai
     api = client.get(f"/api/v1/analyses/{analysis.pk}/").json()
     assert api["agent_status"] == "step_cap" and [s["number"] for s in api["steps"]] == [1, 2, 3, 4]
     assert api["steps"][0]["tool"] == "inspect" and api["steps"][0]["agent"] == "performance"
-    client.force_login(two_teams["a"]["viewer"])
-    from django.test import Client
-
     page = Client()
     page.force_login(two_teams["a"]["viewer"])
     html = page.get(f"/ai/analyses/{analysis.pk}/").content.decode()

@@ -171,3 +171,29 @@ def test_rollback_image_finds_the_previous_image_the_container_ran(two_teams):
     lonely = Container.objects.create(team=team, host=host, docker_id="e" * 64, name="other", image_id="sha256:" + "2" * 64)
     with pytest.raises(ValidationError):
         fixes.previous_image(lonely)
+
+
+@pytest.mark.django_db
+def test_the_analysis_page_lists_fixes_and_operators_decide(two_teams):
+    from django.test import Client
+
+    from apps.hosts.models import DockerHost
+
+    team = two_teams["a"]["team"]
+    host = DockerHost.objects.create(team=team, name="h", url="tcp://127.0.0.1:1")
+    row = Container.objects.create(team=team, host=host, docker_id="a" * 64, name="app")
+    analysis = Analysis.objects.create(team=team, target_kind="container", container=row, target_name="app")
+    fix = fixes.propose(analysis, "raise_memory", {"memory": "512m"}, "It was OOM-killed <b>twice</b>", "inspect.oom_killed")
+    viewer, operator = Client(), Client()
+    viewer.force_login(two_teams["a"]["viewer"])
+    operator.force_login(two_teams["a"]["operator"])
+    page = viewer.get(f"/ai/analyses/{analysis.pk}/").content.decode()
+    assert "Raise memory limit" in page and "&lt;b&gt;twice&lt;/b&gt;" in page and "Approve and apply" not in page
+    assert "Approve and apply" in operator.get(f"/ai/analyses/{analysis.pk}/").content.decode()
+    assert viewer.post(f"/ai/fixes/{fix.pk}/reject/").status_code == 403
+    outsider = Client()
+    outsider.force_login(two_teams["b"]["operator"])
+    assert outsider.post(f"/ai/fixes/{fix.pk}/reject/").status_code == 404
+    assert operator.post(f"/ai/fixes/{fix.pk}/reject/").status_code == 302
+    fix.refresh_from_db()
+    assert fix.status == "rejected" and AuditEvent.objects.filter(name="ai.fix.reject").exists()

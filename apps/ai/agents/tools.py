@@ -79,7 +79,9 @@ def logs_tool(ctx: ToolContext, args: dict) -> str:
     grep = args.get("grep") or ""
     if not isinstance(grep, str) or len(grep) > 200:
         raise ToolError("grep must be text of at most 200 characters")
-    lines = ctx.cache.setdefault("logs", log_tail(ctx.container))  # one bounded read per run
+    if "logs" not in ctx.cache:  # one bounded read per run
+        ctx.cache["logs"] = log_tail(ctx.container)
+    lines = ctx.cache["logs"]
     if grep:  # a plain substring: a model's regular expression could take forever
         lines = [line for line in lines if grep.lower() in line.lower()]
     picked = lines[-tail:]

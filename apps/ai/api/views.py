@@ -4,10 +4,9 @@ from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.alerts.models import Alert
 from apps.core.api import TeamScopedReadOnlyViewSet, TeamScopedViewSet, accepted, user_may
 from apps.core.roles import Action
-
-from apps.alerts.models import Alert
 
 from .. import fixes, services
 from ..models import AIProviderSettings, Analysis, FixProposal
