@@ -197,3 +197,15 @@ def test_the_analysis_page_lists_fixes_and_operators_decide(two_teams):
     assert operator.post(f"/ai/fixes/{fix.pk}/reject/").status_code == 302
     fix.refresh_from_db()
     assert fix.status == "rejected" and AuditEvent.objects.filter(name="ai.fix.reject").exists()
+
+
+def test_memory_swap_change_is_validated_and_applied():
+    from apps.containers import create_spec
+
+    cleaned = create_spec.clean_changes({"memory": "64m", "memory_swap": "128m"}, may_bind=False)
+    plan = create_spec.apply_changes(create_spec.CreatePlan("x", {"Image": "i", "HostConfig": {"Memory": 1, "MemorySwap": 2}}), cleaned)
+    assert plan.body["HostConfig"]["Memory"] == 64 * MIB and plan.body["HostConfig"]["MemorySwap"] == 128 * MIB
+    assert create_spec.clean_changes({"memory_swap": "-1"}, may_bind=False) == {"memory_swap": -1}
+    with pytest.raises(ValidationError) as err:
+        create_spec.clean_changes({"memory": "64m", "memory_swap": "32m"}, may_bind=False)
+    assert "memory_swap" in err.value.message_dict
