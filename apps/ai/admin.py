@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.core.admin import TeamScopedAdmin
 
-from .models import AIProviderSettings, Analysis, Conversation
+from .models import AgentStep, AIProviderSettings, Analysis, Conversation, FixProposal
 
 
 @admin.register(AIProviderSettings)
@@ -23,6 +23,7 @@ class AnalysisAdmin(TeamScopedAdmin):
     readonly_fields = [f for f in ["team", "target_kind", "container", "host", "target_name", "operation", "created_by", "status", "findings",
                                    "evidence", "explanation", "citations", "invalid_citations", "provider", "model", "prompt_version",
                                    "input_hash", "cache_key", "cached_from", "input_tokens", "output_tokens", "cost_usd", "error",
+                                   "mode", "agent_status", "alert",
                                    "created_at", "updated_at"]]
 
     def has_add_permission(self, request):
@@ -53,6 +54,32 @@ class ConversationAdmin(TeamScopedAdmin):
     readonly_fields = ["team", "container", "alert", "target_name", "created_by", "summary", "summarized_through", "provider", "model",
                        "input_tokens", "output_tokens", "cost_usd", "created_at", "updated_at"]
     inlines = [ChatMessageInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AgentStep)
+class AgentStepAdmin(TeamScopedAdmin):
+    list_display = ["analysis", "number", "agent", "tool", "input_tokens", "output_tokens", "created_at"]
+    list_filter = ["agent", "tool"]
+    search_fields = ["agent", "tool", "output_summary"]
+    readonly_fields = ["team", "analysis", "number", "agent", "tool", "input", "output_summary", "input_tokens", "output_tokens",
+                       "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FixProposal)
+class FixProposalAdmin(TeamScopedAdmin):
+    """Approving runs through the API or the analysis page (an Operation with verification)."""
+
+    list_display = ["kind", "container", "team", "status", "source", "approved_by", "created_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["rationale", "source", "container__name"]
+    readonly_fields = ["team", "container", "analysis", "kind", "params", "rationale", "source", "status", "approved_by", "approved_at",
+                       "operation", "result", "created_at", "updated_at"]
 
     def has_add_permission(self, request):
         return False

@@ -32,6 +32,10 @@ class Analysis(TeamOwnedModel):
 
     audited = False  # created by the analysis Operation (which is itself the record of who asked)
 
+    class Mode(models.TextChoices):
+        DETECTORS = "detectors"  # one provider call over the detector findings
+        AGENTS = "agents"  # the coordinator and its specialised agents with read-only tools
+
     target_kind = models.CharField(max_length=20)  # "container" | "host"
     container = models.ForeignKey("containers.Container", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     host = models.ForeignKey("hosts.DockerHost", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -55,6 +59,10 @@ class Analysis(TeamOwnedModel):
     output_tokens = models.IntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     error = models.TextField(blank=True)
+    # Agents and alert analyses (migration 0002_agents_fixes).
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.DETECTORS)
+    agent_status = models.CharField(max_length=32, blank=True, help_text="How the agent run ended: done, step_cap, token_budget")
+    alert = models.ForeignKey("alerts.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -134,3 +142,63 @@ class ChatMessage(models.Model):
 
     def __str__(self):
         return f"{self.role} #{self.seq} in conversation {self.conversation_id}"
+
+
+class AgentStep(TeamOwnedModel):
+    """One step of an agent run: which agent called which read-only tool, with what, and what
+    came back (a redacted summary), with the tokens the step cost."""
+
+    audited = False  # written by the analysis Operation
+
+    analysis = models.ForeignKey(Analysis, on_delete=models.CASCADE, related_name="steps")
+    number = models.PositiveIntegerField()
+    agent = models.CharField(max_length=32)
+    tool = models.CharField(max_length=64, blank=True, help_text="Empty for a step that only answered")
+    input = models.JSONField(default=dict, blank=True)
+    output_summary = models.TextField(blank=True, help_text="Redacted, truncated")
+    input_tokens = models.IntegerField(default=0)
+    output_tokens = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["analysis", "number"]
+        constraints = [models.UniqueConstraint(fields=["analysis", "number"], name="ai_agentstep_unique_number")]
+
+    def __str__(self):
+        return f"Step {self.number} of analysis {self.analysis_id}: {self.agent} {self.tool or 'answer'}"
+
+
+class FixProposal(TeamOwnedModel):
+    """An action a detector or the AI proposes; an operator approves it and it runs as an
+    Operation through the containers app's recreate-with-rollback service."""
+
+    class Kind(models.TextChoices):
+        RESTART = "restart"
+        RAISE_MEMORY = "raise_memory", "Raise memory limit"
+        RECREATE = "recreate", "Recreate with changed env/ports"
+        ROLLBACK_IMAGE = "rollback_image", "Roll back image"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed"
+        APPROVED = "approved"
+        APPLIED = "applied"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+        FAILED = "failed"
+        REJECTED = "rejected"
+
+    container = models.ForeignKey("containers.Container", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    analysis = models.ForeignKey(Analysis, null=True, blank=True, on_delete=models.SET_NULL, related_name="fixes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    rationale = models.TextField(blank=True)
+    source = models.CharField(max_length=64, blank=True, help_text="The detector rule or agent that proposed it")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED, db_index=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    operation = models.ForeignKey("activity.Operation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Fix {self.pk}: {self.get_kind_display()} for {self.container or 'a removed container'} ({self.status})"

@@ -8,13 +8,15 @@ from apps.core.roles import Action
 
 
 def container_panel(request, container):
-    from .models import Analysis
+    from .models import Analysis, FixProposal
 
     if container is None:
         return None
     latest = Analysis.objects.filter(team_id=container.team_id, container=container).order_by("-created_at").first()
+    proposed = FixProposal.objects.filter(team_id=container.team_id, container=container, status=FixProposal.Status.PROPOSED)
     return render_to_string("ai/_container_panel.html", {
         "container": container, "analysis": latest, "can_operate": user_may(request.user, container.team_id, Action.OPERATE),
+        "proposed_fixes": list(proposed[:5]),
     }, request=request)
 
 

@@ -12,5 +12,7 @@ urlpatterns = [
     path("conversations/<int:pk>/send/", views.chat_send, name="chat_send"),
     path("containers/<int:pk>/chat/", views.chat_start_container, name="chat_start_container"),
     path("alerts/<int:pk>/chat/", views.chat_start_alert, name="chat_start_alert"),
+    path("fixes/<int:pk>/approve/", views.approve_fix, name="approve_fix"),
+    path("fixes/<int:pk>/reject/", views.reject_fix, name="reject_fix"),
     path("settings/", views.save_settings, name="save_settings"),
 ]

@@ -43,7 +43,7 @@ RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 BUILTIN_NETWORKS = ("bridge", "default", "host", "none")
 CHANGEABLE = (
     "image", "name", "command", "entrypoint", "env", "ports", "volumes", "networks",
-    "restart_policy", "memory", "cpus", "labels", "healthcheck", "privileged",
+    "restart_policy", "memory", "memory_swap", "cpus", "labels", "healthcheck", "privileged",
 )
 
 
@@ -279,6 +279,13 @@ def parse_memory(value) -> int:
     return number
 
 
+def parse_memory_swap(value) -> int:
+    """Memory plus swap: like memory, or -1 for unlimited swap; 0/empty = the engine's default."""
+    if str(value).strip() == "-1":
+        return -1
+    return parse_memory(value)
+
+
 def parse_cpus(value) -> float:
     if value in (None, "", 0, "0"):
         return 0.0
@@ -361,6 +368,7 @@ def clean_changes(data: dict, *, may_bind: bool, existing_binds: tuple[str, ...]
         "networks": parse_networks,
         "restart_policy": parse_restart_policy,
         "memory": parse_memory,
+        "memory_swap": parse_memory_swap,
         "cpus": parse_cpus,
         "labels": parse_labels,
         "healthcheck": parse_healthcheck,
@@ -374,6 +382,8 @@ def clean_changes(data: dict, *, may_bind: bool, existing_binds: tuple[str, ...]
             cleaned[key] = parsers[key](data[key])
         except ValidationError as exc:
             errors[key] = exc.messages
+    if cleaned.get("memory_swap", 0) > 0 and cleaned.get("memory") and cleaned["memory_swap"] < cleaned["memory"]:
+        errors["memory_swap"] = ["Memory plus swap cannot be below the memory limit."]
     if cleaned.get("privileged") and not may_bind:
         errors["privileged"] = ["Privileged containers (root on the host) are for team admins."]
     if errors:
@@ -442,6 +452,8 @@ def apply_changes(plan: CreatePlan, cleaned: dict) -> CreatePlan:
         host["Memory"] = cleaned["memory"]
         if cleaned["memory"] and host.get("MemorySwap") not in (None, 0, -1):
             host["MemorySwap"] = 0  # the old swap limit would now be below the memory limit
+    if "memory_swap" in cleaned:
+        host["MemorySwap"] = cleaned["memory_swap"]
     if "cpus" in cleaned:
         host["NanoCpus"] = int(cleaned["cpus"] * 1e9)
     if "privileged" in cleaned:

@@ -10,6 +10,8 @@ duplicate, and later the AI, backup and update issues use.
   worker, with whatever permissions the caller already checked.
 - `progress`: anything with log(str), progress(float) and check_cancel() (an Operation's
   Progress); None runs silently. A cancel during verification rolls back.
+- `start`: start (and verify) the new container even when the old one was stopped (a fix
+  for a crashed container); None starts it only if the old one was running.
 - `health_seconds`: how long the new container must keep running without a restart (and,
   with a health check, end healthy); default settings.RECREATE_HEALTH_SECONDS. The gate is
   `health_verdict`, shared with the updates app's Compose path.
@@ -147,18 +149,19 @@ def _rollback(client, result: RecreateResult, *, was_running: bool, renamed: boo
     result.container_id = result.old_id
 
 
-def recreate(host, container_docker_id: str, changes: dict, *, progress=None, health_seconds=None) -> RecreateResult:
+def recreate(host, container_docker_id: str, changes: dict, *, progress=None, health_seconds=None,
+             start: bool | None = None) -> RecreateResult:
     progress = progress or _Quiet()
     seconds = settings.RECREATE_HEALTH_SECONDS if health_seconds is None else float(health_seconds)
     where = f"host {host.name}"
     client = client_for(host, timeout=settings.ENGINE_TIMEOUT + STOP_TIMEOUT)
     try:
-        return _recreate(client, container_docker_id, changes, progress, seconds, where)
+        return _recreate(client, container_docker_id, changes, progress, seconds, where, start)
     finally:
         client.close()
 
 
-def _recreate(client, docker_id: str, changes: dict, progress, seconds: float, where: str) -> RecreateResult:
+def _recreate(client, docker_id: str, changes: dict, progress, seconds: float, where: str, start: bool | None = None) -> RecreateResult:
     old = engine.inspect_container(client, docker_id, where=where)
     image = engine.inspect_image(client, old["Image"], where=where)
     plan = create_spec.apply_changes(create_spec.plan_from_inspect(old, image), changes)
@@ -180,7 +183,7 @@ def _recreate(client, docker_id: str, changes: dict, progress, seconds: float, w
         progress.log(f"Created the new {name} ({result.new_id[:12]})")
         for network, endpoint in plan.extra_networks.items():
             engine.connect_network(client, result.new_id, network, endpoint, where=where)
-        if was_running:
+        if was_running or start:
             engine.start(client, result.new_id, where=where)
             progress.log(f"Started; watching it for {seconds:g} s")
             verdict = _watch(client, result.new_id, seconds, progress, where)

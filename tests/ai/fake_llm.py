@@ -34,6 +34,20 @@ def gemini_sse(parts: list[str], model="gemini-2.5-flash", tokens=(100, 20)) -> 
     return "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in chunks).encode()
 
 
+def anthropic_tool_use(name: str, args: dict, call_id="toolu_1", model="claude-sonnet-4-6", tokens=(200, 40)) -> dict:
+    """An assistant turn that asks for a tool (stop_reason tool_use)."""
+    return {"id": "msg_t", "type": "message", "role": "assistant", "model": model,
+            "content": [{"type": "text", "text": "Let me look."}, {"type": "tool_use", "id": call_id, "name": name, "input": args}],
+            "stop_reason": "tool_use", "stop_sequence": None, "usage": {"input_tokens": tokens[0], "output_tokens": tokens[1]}}
+
+
+def gemini_function_call(name: str, args: dict, model="gemini-2.5-flash", tokens=(150, 25)) -> dict:
+    return {"candidates": [{"content": {"parts": [{"functionCall": {"name": name, "args": args}}], "role": "model"},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": tokens[0], "candidatesTokenCount": tokens[1], "totalTokenCount": sum(tokens)},
+            "modelVersion": model}
+
+
 class Reply:
     def __init__(self, status=200, body=None, headers=None, sse: bytes | None = None):
         self.status, self.body, self.headers, self.sse = status, body, headers or {}, sse

@@ -639,3 +639,19 @@ def make_storagetarget(team):
         team=team, name=tag(team, "target"), kind="s3", endpoint_url="http://127.0.0.1:1", bucket="df-iso",
         access_key_id=tag(team, "akid"), secret_key=tag(team, "secret"),
     )
+
+
+# --- ai: agent steps and fix proposals
+@factory("ai.agentstep")
+def make_agentstep(team):
+    from apps.ai.models import AgentStep
+
+    return AgentStep.objects.create(team=team, analysis=make_analysis(team), number=1, agent="logs", tool="logs",
+                                    input={"tail": 10}, output_summary=tag(team, "step"))
+
+
+@factory("ai.fixproposal")
+def make_fixproposal(team):
+    from apps.ai.models import FixProposal
+
+    return FixProposal.objects.create(team=team, analysis=make_analysis(team), kind="restart", rationale=tag(team, "fix"))

@@ -1,17 +1,40 @@
 from rest_framework import serializers
 
-from ..models import AIProviderSettings, Analysis
+from ..models import AgentStep, AIProviderSettings, Analysis, FixProposal
+
+
+class AgentStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgentStep
+        fields = ["number", "agent", "tool", "input", "output_summary", "input_tokens", "output_tokens", "created_at"]
+        read_only_fields = fields
+
+
+class FixProposalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FixProposal
+        fields = ["id", "team", "container", "analysis", "kind", "params", "rationale", "source", "status", "approved_by",
+                  "approved_at", "operation", "result", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class FixApproveSerializer(serializers.Serializer):
+    health_seconds = serializers.FloatField(required=False, min_value=0, max_value=600,
+                                            help_text="How long the fixed container must keep running (default: the recreate setting)")
 
 
 class AnalysisSerializer(serializers.ModelSerializer):
     explanation = serializers.SerializerMethodField(help_text="The answer, with redacted values restored")
     citations_ok = serializers.BooleanField(read_only=True)
+    steps = AgentStepSerializer(many=True, read_only=True)
+    fixes = FixProposalSerializer(many=True, read_only=True)
 
     class Meta:
         model = Analysis
-        fields = ["id", "team", "target_kind", "container", "host", "target_name", "operation", "status", "findings", "evidence",
-                  "explanation", "citations", "invalid_citations", "citations_ok", "provider", "model", "prompt_version",
-                  "input_hash", "cached_from", "input_tokens", "output_tokens", "cost_usd", "error", "created_at"]
+        fields = ["id", "team", "target_kind", "container", "host", "alert", "target_name", "operation", "status", "mode", "agent_status",
+                  "findings", "evidence", "explanation", "citations", "invalid_citations", "citations_ok", "provider", "model",
+                  "prompt_version", "input_hash", "cached_from", "input_tokens", "output_tokens", "cost_usd", "error", "steps", "fixes",
+                  "created_at"]
         read_only_fields = fields
 
     def get_explanation(self, obj) -> str:
@@ -21,10 +44,14 @@ class AnalysisSerializer(serializers.ModelSerializer):
 class AnalysisCreateSerializer(serializers.Serializer):
     container = serializers.IntegerField(required=False, min_value=1)
     host = serializers.IntegerField(required=False, min_value=1)
+    alert = serializers.IntegerField(required=False, min_value=1, help_text="Analyse the alert's container or host, with its metric window")
+    agents = serializers.BooleanField(required=False, default=False, help_text="Run the coordinator and its specialised agents")
 
     def validate(self, attrs):
-        if bool(attrs.get("container")) == bool(attrs.get("host")):
-            raise serializers.ValidationError({"non_field_errors": ["Give exactly one of container or host."]})
+        if sum(bool(attrs.get(k)) for k in ("container", "host", "alert")) != 1:
+            raise serializers.ValidationError({"non_field_errors": ["Give exactly one of container, host or alert."]})
+        if attrs.get("agents") and attrs.get("host"):
+            raise serializers.ValidationError({"agents": ["Agents analyse one container: give a container or a container's alert."]})
         return attrs
 
 

@@ -4,11 +4,12 @@ from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.alerts.models import Alert
 from apps.core.api import TeamScopedReadOnlyViewSet, TeamScopedViewSet, accepted, user_may
 from apps.core.roles import Action
 
-from .. import chat, services
-from ..models import AIProviderSettings, Analysis, Conversation
+from .. import chat, fixes, services
+from ..models import AIProviderSettings, Analysis, Conversation, FixProposal
 from . import serializers as s
 
 
@@ -21,8 +22,8 @@ def _target(request, queryset, pk, action: str):
 
 class AnalysisViewSet(TeamScopedReadOnlyViewSet):
     serializer_class = s.AnalysisSerializer
-    queryset = Analysis.objects.all()
-    filterset_fields = ["container", "host", "status", "provider", "target_kind"]
+    queryset = Analysis.objects.prefetch_related("steps", "fixes")
+    filterset_fields = ["container", "host", "alert", "status", "provider", "target_kind", "mode"]
     ordering_fields = ["created_at"]
     action_roles = {"create": Action.OPERATE, "preview": Action.VIEW}
 
@@ -32,6 +33,9 @@ class AnalysisViewSet(TeamScopedReadOnlyViewSet):
 
         body = s.AnalysisCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        self.agents = body.validated_data.get("agents", False)
+        if body.validated_data.get("alert"):
+            return {"alert": _target(request, Alert.objects.select_related("rule"), body.validated_data["alert"], action)}
         if body.validated_data.get("container"):
             container = _target(request, Container.objects.present(), body.validated_data["container"], action)
             return {"container": container}
@@ -41,7 +45,8 @@ class AnalysisViewSet(TeamScopedReadOnlyViewSet):
     def create(self, request):
         """Analyse a container or a host (202 with the Operation; the analysis id in the body)."""
         target = self._target_from_body(request, Action.OPERATE)
-        analysis = services.request_analysis(request.user, **target)
+        mode = Analysis.Mode.AGENTS if self.agents else Analysis.Mode.DETECTORS
+        analysis = _request(request.user, target, mode)
         response = accepted(analysis.operation, request)
         response.data["analysis"] = analysis.pk
         return response
@@ -54,6 +59,42 @@ class AnalysisViewSet(TeamScopedReadOnlyViewSet):
         if "container" not in target:
             raise exceptions.ValidationError({"container": ["Preview takes a container."]})
         return Response(services.preview_container(target["container"]))
+
+
+def _request(user, target: dict, mode: str) -> Analysis:
+    if "alert" in target:
+        alert = target["alert"]
+        if mode == Analysis.Mode.AGENTS and alert.target_kind != "container":
+            raise exceptions.ValidationError({"agents": ["Agents analyse one container; this alert is about a host."]})
+        return services.request_alert_analysis(user, alert, mode=mode)
+    return services.request_analysis(user, **target, mode=mode)
+
+
+class FixProposalViewSet(TeamScopedReadOnlyViewSet):
+    """Fixes a detector or an agent proposed; an operator approves (it runs as an Operation
+    through recreate-with-rollback) or rejects them."""
+
+    serializer_class = s.FixProposalSerializer
+    queryset = FixProposal.objects.select_related("container")
+    filterset_fields = ["container", "analysis", "kind", "status"]
+    ordering_fields = ["created_at"]
+    action_roles = {"approve": Action.OPERATE, "reject": Action.OPERATE}
+
+    @extend_schema(request=s.FixApproveSerializer, responses={202: None})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        fix = self.get_object()
+        body = s.FixApproveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fix = fixes.request_approve(request.user, fix, health_seconds=body.validated_data.get("health_seconds"))
+        response = accepted(fix.operation, request)
+        response.data["fix"] = fix.pk
+        return response
+
+    @extend_schema(request=None, responses={200: s.FixProposalSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return Response(s.FixProposalSerializer(fixes.request_reject(request.user, self.get_object())).data)
 
 
 class AISettingsViewSet(TeamScopedViewSet):
