@@ -23,6 +23,7 @@ from apps.core import events
 from apps.core.api import user_may
 from apps.core.roles import Action
 
+from . import live
 from .models import Analysis, FixProposal
 
 MIB = 1024 * 1024
@@ -152,6 +153,7 @@ def request_approve(user, fix: FixProposal, *, health_seconds: float | None = No
         FixProposal.objects.filter(pk=fix.pk).update(operation=op)
         fix.refresh_from_db()
         record_action("ai.fix.approve", fix, {"kind": fix.kind, "params": fix.params, "operation": op.pk})
+        live.push_changed(fix.analysis_id, "fix", fix=fix.pk, status=fix.status)
     return fix
 
 
@@ -161,6 +163,7 @@ def request_reject(user, fix: FixProposal) -> FixProposal:
         raise ValidationError({"status": [f"Only a proposed fix can be rejected (this one is {fix.status})."]})
     fix.refresh_from_db()
     record_action("ai.fix.reject", fix, {"kind": fix.kind})
+    live.push_changed(fix.analysis_id, "fix", fix=fix.pk, status=fix.status)
     return fix
 
 
@@ -228,6 +231,7 @@ def _finish(fix: FixProposal, status: str, result: dict, container=None) -> None
         fields["container"] = container
     FixProposal.objects.filter(pk=fix.pk).update(**fields)
     fix.refresh_from_db()
+    live.push_changed(fix.analysis_id, "fix", fix=fix.pk, status=fix.status)
 
 
 EVENTS = {

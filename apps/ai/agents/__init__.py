@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from .. import live
 from ..models import AgentStep, Analysis
 from ..providers import Request
 from ..providers.offline import write_analysis
@@ -103,8 +104,10 @@ class Run:
         self.steps += 1
         self.input_tokens += tokens[0]
         self.output_tokens += tokens[1]
-        AgentStep.objects.create(team_id=self.analysis.team_id, analysis=self.analysis, number=self.steps, agent=agent, tool=tool,
-                                 input=args, output_summary=output[:SUMMARY_CHARS], input_tokens=tokens[0], output_tokens=tokens[1])
+        step = AgentStep.objects.create(team_id=self.analysis.team_id, analysis=self.analysis, number=self.steps, agent=agent,
+                                        tool=tool, input=args, output_summary=output[:SUMMARY_CHARS], input_tokens=tokens[0],
+                                        output_tokens=tokens[1])
+        live.push_step(step)  # the analysis page shows it now, not after a reload
 
     def call_tool(self, agent: Agent, name: str, args: dict) -> str:
         if name == PROPOSE_TOOL.name:
