@@ -180,3 +180,37 @@ def chat_send(request, pk: int):
     if request.htmx:
         return render(request, "ai/_chat_messages.html", {"chat_messages": shown})
     return _back_to(request, conversation)
+
+
+@login_required
+@require_POST
+def conversation_rename(request, pk: int):
+    from . import chat
+
+    conversation = _conversation(request, pk)
+    try:
+        chat.rename(request.user, conversation, request.POST.get("title", ""))
+        messages.success(request, "Conversation renamed.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back_to(request, conversation)
+
+
+@login_required
+@require_POST
+def conversation_delete(request, pk: int):
+    """Back to what the conversation was about (its container or alert), or the AI page."""
+    from django.urls import reverse
+
+    from . import chat
+
+    conversation = _conversation(request, pk)
+    if conversation.container_id and not conversation.container.is_removed:
+        target = reverse("containers:detail", args=[conversation.container_id])
+    elif conversation.alert_id:
+        target = reverse("alerts:detail", args=[conversation.alert_id])
+    else:
+        target = reverse("ai:analysis_list")
+    chat.delete(request.user, conversation)
+    messages.success(request, "Conversation deleted.")
+    return redirect(target)

@@ -136,3 +136,7 @@ class ChatMessageSerializer(serializers.Serializer):
 
 class ChatSendSerializer(serializers.Serializer):
     content = serializers.CharField(max_length=8000, trim_whitespace=True)
+
+
+class ConversationRenameSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, help_text="The new title")
