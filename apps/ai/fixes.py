@@ -138,6 +138,8 @@ def request_approve(user, fix: FixProposal, *, health_seconds: float | None = No
     from .tasks import apply_fix
 
     _authorize(user, fix)
+    if fix.status != FixProposal.Status.PROPOSED:
+        raise ValidationError({"status": [f"Only a proposed fix can be approved (this one is {fix.status})."]})
     if fix.container_id is None or fix.container.is_removed:
         raise ValidationError({"container": ["The container this fix is for no longer exists."]})
     with transaction.atomic():
@@ -276,6 +278,9 @@ def perform_fix(op, progress) -> dict:
     status = (FixProposal.Status.APPLIED if result.ok else
               FixProposal.Status.ROLLED_BACK if result.rolled_back else FixProposal.Status.FAILED)
     _finish(fix, status, result.as_dict(), current)
+    if current is not None and current.pk != row.pk:
+        # The other open proposals were for the same container, which now runs as `current`.
+        FixProposal.objects.filter(container=row, status=FixProposal.Status.PROPOSED).update(container=current)
     _announce(fix, current or row, host, result.error)
     if not result.ok:
         raise RecreateFailed(f"{result.error} (rolled back to the old container)")

@@ -1,7 +1,8 @@
 """Live updates of one analysis, on its own group (never the team group):
 
-    {"type": "step", "number": n, "html": "<tr ...>"}   an agent step as it is stored, rendered
-                                                        server-side (autoescaped) by the worker
+    {"type": "step", "number": n, "html": "<tr ...>",  an agent step as it is stored, rendered
+     "step": {...}}                                     server-side (autoescaped) by the worker;
+                                                        "step" is the same as JSON (the CLI)
     {"type": "changed", "what": "status" | "fix", ...}  the analysis finished, or one of its
                                                         fixes changed status: the page re-fetches
                                                         itself over HTTP, so per-user buttons
@@ -21,7 +22,11 @@ def group(analysis_id: int) -> str:
 
 
 def step_event(step) -> dict:
-    return {"type": "step", "number": step.number, "html": render_to_string("ai/_agent_step_row.html", {"step": step})}
+    """The row for browsers, and the same fields as JSON for the CLI (the output is redacted)."""
+    fields = {"agent": step.agent, "tool": step.tool, "input": step.input, "output_summary": step.output_summary,
+              "input_tokens": step.input_tokens, "output_tokens": step.output_tokens}
+    return {"type": "step", "number": step.number, "step": fields,
+            "html": render_to_string("ai/_agent_step_row.html", {"step": step})}
 
 
 def push_step(step) -> None:

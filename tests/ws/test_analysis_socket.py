@@ -53,7 +53,7 @@ def test_snapshot_then_live_steps_in_order_escaped_and_scoped(in_memory_layer, t
         ready = await sock.receive_json_from()
         assert ready == {"type": "ready", "analysis": analysis.pk, "status": "pending", "steps": 1}
         first = await sock.receive_json_from()
-        assert first["type"] == "step" and first["number"] == 1
+        assert first["type"] == "step" and first["number"] == 1 and first["step"]["output_summary"] == "first <b>step</b>"
         assert "first &lt;b&gt;step&lt;/b&gt;" in first["html"] and "<b>" not in first["html"]  # escaped by the template
 
         for i, tool in enumerate(("events", "inspect", "stats_history"), start=2):

@@ -11,9 +11,13 @@ class AgentStepSerializer(serializers.ModelSerializer):
 
 
 class FixProposalSerializer(serializers.ModelSerializer):
+    container_name = serializers.CharField(source="container.name", default=None, read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
     class Meta:
         model = FixProposal
-        fields = ["id", "team", "container", "analysis", "kind", "params", "rationale", "source", "status", "approved_by",
+        fields = ["id", "team", "container", "container_name", "analysis", "kind", "kind_display", "params", "rationale", "source",
+                  "status", "approved_by",
                   "approved_at", "operation", "result", "created_at", "updated_at"]
         read_only_fields = fields
 
