@@ -56,8 +56,12 @@ def _back_to_analysis(fix: FixProposal):
 def approve_fix(request, pk: int):
     fix = _fix_for(request, pk)
     try:
-        fixes.request_approve(request.user, fix)
-        messages.success(request, f"Fix approved: {fix.get_kind_display()} runs now.")
+        fix = fixes.request_approve(request.user, fix)
+        fix.refresh_from_db()  # a worker that ran eagerly has already applied it
+        if fix.status == FixProposal.Status.APPROVED:
+            messages.success(request, f"Fix approved: {fix.get_kind_display()} runs now; this page shows when it is applied.")
+        else:
+            messages.success(request, f"Fix approved and {fix.get_status_display().lower()}: {fix.get_kind_display()}.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return _back_to_analysis(fix)

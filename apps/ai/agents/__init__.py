@@ -21,6 +21,7 @@ from . import tools as tools_mod
 from .llm import CHATS, chat_for
 
 SUMMARY_CHARS = 1000
+REPORT_CHARS = 120  # of each tool output, in an offline agent's report
 MAX_STEPS = 12  # defaults of settings.AI_AGENT_MAX_STEPS / AI_AGENT_TOKEN_BUDGET
 TOKEN_BUDGET = 60_000
 
@@ -133,7 +134,7 @@ def _offline_agent(run: Run, agent: Agent) -> None:
             return
         output = run.call_tool(agent, name, args)
         run.record(agent.name, name, args, output)
-        outputs.append(f"{name}: {output.splitlines()[0] if output else '(empty)'}")
+        outputs.append(f"{name}: {' '.join(output.split())[:REPORT_CHARS] or '(empty)'}")  # JSON output starts with "{"
     run.reports[agent.name] = "; ".join(outputs)
 
 
