@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         chat,
         compose,
         containers,
+        fixes,
         general,
         hosts,
         monitor,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     backups.register(sub, add_command)
     monitor.register(sub, add_command)
     analyze.register(sub, add_command)
+    fixes.register(sub, add_command)
     chat.register(sub, add_command)
     updates.register(sub, add_command)
     alerts.register(sub, add_command)

@@ -254,6 +254,34 @@ def start(user, *, team, container=None, alert=None, title: str = "") -> Convers
                                        title=title[:200], created_by=user if user.is_authenticated else None)
 
 
+def _may_change(user, conversation: Conversation) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    if not may_send(user, conversation.team_id):
+        raise PermissionDenied("Your role in this team may read this conversation, not change it.")
+
+
+def rename(user, conversation: Conversation, title: str) -> Conversation:
+    """Operators and admins of the conversation's team; audited by the generic logger."""
+    from django.core.exceptions import ValidationError
+
+    _may_change(user, conversation)
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError({"title": ["Give the conversation a title."]})
+    if len(title) > 200:
+        raise ValidationError({"title": ["At most 200 characters."]})
+    conversation.title = title
+    conversation.save(update_fields=["title", "updated_at"])
+    return conversation
+
+
+def delete(user, conversation: Conversation) -> None:
+    """The conversation and its messages; the generic logger audits the deletion."""
+    _may_change(user, conversation)
+    conversation.delete()
+
+
 def send(conversation: Conversation, user, text: str, on_text: Callable[[str], None] | None = None,
          on_question: Callable[[dict], None] | None = None) -> Turn:
     """One turn: the question, memory (summarising what no longer fits), the provider's

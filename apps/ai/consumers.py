@@ -1,4 +1,4 @@
-"""/ws/ai/chat/<id>/: a conversation's answers, streamed as they are written.
+"""/ws/ai/analyses/<id>/ (AnalysisConsumer, at the end) and /ws/ai/chat/<id>/: a conversation's answers, streamed as they are written.
 
 Every socket on a conversation joins its own group (never the team group), after the user's
 permission on that conversation was checked: a conversation of another team is refused
@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.urls import path
 
+from apps.activity.consumers import PushConsumer
 from apps.core import actor as actor_ctx
 from apps.core.roles import Action
 
@@ -122,6 +123,39 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
 
+class AnalysisConsumer(PushConsumer):
+    """/ws/ai/analyses/<id>/: one analysis's agent steps as they are stored and its changes
+    (apps/ai/live.py). Viewers may watch; an analysis of another team is refused before accept.
+
+    On connect, after joining the group, the socket first gets {"type": "ready", "status",
+    "steps"} and every step stored so far (a page rendered a moment before may have missed
+    some); the browser keys rows by step number, so a step seen twice is shown once."""
+
+    def groups_for(self, user):
+        from . import live
+        from .models import Analysis
+
+        pk = self.scope["url_route"]["kwargs"]["pk"]
+        exists = Analysis.objects.for_user(user, Action.VIEW).filter(pk=pk).exists()
+        return [live.group(pk)] if exists else []
+
+    async def connect(self):
+        await super().connect()
+        if getattr(self, "joined", None):
+            for message in await database_sync_to_async(self._snapshot)():
+                await self.send_json(message)
+
+    def _snapshot(self) -> list[dict]:
+        from . import live
+        from .models import Analysis
+
+        analysis = Analysis.objects.get(pk=self.scope["url_route"]["kwargs"]["pk"])
+        steps = list(analysis.steps.order_by("number"))
+        return [{"type": "ready", "analysis": analysis.pk, "status": analysis.status, "steps": len(steps)},
+                *(live.step_event(step) for step in steps)]
+
+
 websocket_urlpatterns = [
     path("ws/ai/chat/<int:pk>/", ChatConsumer.as_asgi(), name="ws-ai-chat"),
+    path("ws/ai/analyses/<int:pk>/", AnalysisConsumer.as_asgi(), name="ws-ai-analysis"),
 ]

@@ -23,6 +23,7 @@ from apps.core import events
 from apps.core.api import user_may
 from apps.core.roles import Action
 
+from . import live
 from .models import Analysis, FixProposal
 
 MIB = 1024 * 1024
@@ -137,6 +138,8 @@ def request_approve(user, fix: FixProposal, *, health_seconds: float | None = No
     from .tasks import apply_fix
 
     _authorize(user, fix)
+    if fix.status != FixProposal.Status.PROPOSED:
+        raise ValidationError({"status": [f"Only a proposed fix can be approved (this one is {fix.status})."]})
     if fix.container_id is None or fix.container.is_removed:
         raise ValidationError({"container": ["The container this fix is for no longer exists."]})
     with transaction.atomic():
@@ -152,6 +155,7 @@ def request_approve(user, fix: FixProposal, *, health_seconds: float | None = No
         FixProposal.objects.filter(pk=fix.pk).update(operation=op)
         fix.refresh_from_db()
         record_action("ai.fix.approve", fix, {"kind": fix.kind, "params": fix.params, "operation": op.pk})
+        live.push_changed(fix.analysis_id, "fix", fix=fix.pk, status=fix.status)
     return fix
 
 
@@ -161,6 +165,7 @@ def request_reject(user, fix: FixProposal) -> FixProposal:
         raise ValidationError({"status": [f"Only a proposed fix can be rejected (this one is {fix.status})."]})
     fix.refresh_from_db()
     record_action("ai.fix.reject", fix, {"kind": fix.kind})
+    live.push_changed(fix.analysis_id, "fix", fix=fix.pk, status=fix.status)
     return fix
 
 
@@ -228,6 +233,7 @@ def _finish(fix: FixProposal, status: str, result: dict, container=None) -> None
         fields["container"] = container
     FixProposal.objects.filter(pk=fix.pk).update(**fields)
     fix.refresh_from_db()
+    live.push_changed(fix.analysis_id, "fix", fix=fix.pk, status=fix.status)
 
 
 EVENTS = {
@@ -272,6 +278,9 @@ def perform_fix(op, progress) -> dict:
     status = (FixProposal.Status.APPLIED if result.ok else
               FixProposal.Status.ROLLED_BACK if result.rolled_back else FixProposal.Status.FAILED)
     _finish(fix, status, result.as_dict(), current)
+    if current is not None and current.pk != row.pk:
+        # The other open proposals were for the same container, which now runs as `current`.
+        FixProposal.objects.filter(container=row, status=FixProposal.Status.PROPOSED).update(container=current)
     _announce(fix, current or row, host, result.error)
     if not result.ok:
         raise RecreateFailed(f"{result.error} (rolled back to the old container)")

@@ -166,6 +166,13 @@ class AgentStep(TeamOwnedModel):
     def __str__(self):
         return f"Step {self.number} of analysis {self.analysis_id}: {self.agent} {self.tool or 'answer'}"
 
+    @property
+    def input_text(self) -> str:
+        """`metric=mem tail=100` rather than a dict's repr."""
+        if not isinstance(self.input, dict):
+            return str(self.input or "")
+        return " ".join(f"{k}={', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in self.input.items())
+
 
 class FixProposal(TeamOwnedModel):
     """An action a detector or the AI proposes; an operator approves it and it runs as an
@@ -202,3 +209,25 @@ class FixProposal(TeamOwnedModel):
 
     def __str__(self):
         return f"Fix {self.pk}: {self.get_kind_display()} for {self.container or 'a removed container'} ({self.status})"
+
+    BADGES = {"applied": "succeeded", "rolled_back": "failed", "failed": "failed", "rejected": "removed"}
+
+    @property
+    def status_badge(self) -> str:
+        """The badge class of the status (the shared badge colours)."""
+        return self.BADGES.get(self.status, "pending")
+
+    @property
+    def params_text(self) -> str:
+        """The change in words: "memory limit 256 MiB (swap limit raised to match)"."""
+        params = self.params or {}
+        if self.kind == self.Kind.RAISE_MEMORY and params.get("memory"):
+            return f"memory limit {params['memory'] / 1024 / 1024:g} MiB (swap limit raised to match)"
+        if self.kind == self.Kind.RECREATE:
+            parts = [f"unset {k}" if v is None else f"{k}={v}" for k, v in (params.get("env") or {}).items()]
+            if "ports" in params:
+                parts.append("ports " + (", ".join(params["ports"]) or "none"))
+            return "; ".join(parts)
+        if self.kind == self.Kind.ROLLBACK_IMAGE:
+            return f"image {params['image']}" if params.get("image") else "the image it ran before"
+        return "the same spec, recreated and started" if self.kind == self.Kind.RESTART else ""

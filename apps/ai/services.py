@@ -11,7 +11,7 @@ from apps.core.api import user_may
 from apps.core.roles import Action
 
 from . import context as ctx_mod
-from . import detectors, prompt
+from . import detectors, live, prompt
 from .findings import Finding, number_evidence, rank
 from .models import AIProviderSettings, Analysis
 from .providers import Choice, Request, choose
@@ -133,6 +133,8 @@ def perform_analysis(op, progress) -> dict:
     except Exception as exc:
         Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.FAILED, error=str(exc)[:2000])
         raise
+    finally:
+        live.push_changed(analysis.pk, "status")  # after the fixes were proposed: the page re-reads it all
 
 
 def request_alert_analysis(user, alert, *, mode: str = Analysis.Mode.DETECTORS) -> Analysis:

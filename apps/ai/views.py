@@ -47,7 +47,7 @@ def _fix_for(request, pk: int) -> FixProposal:
     return fix
 
 
-def _back_to_fix(fix: FixProposal):
+def _back_to_analysis(fix: FixProposal):
     return redirect("ai:analysis_detail", fix.analysis_id) if fix.analysis_id else redirect("ai:analysis_list")
 
 
@@ -56,11 +56,15 @@ def _back_to_fix(fix: FixProposal):
 def approve_fix(request, pk: int):
     fix = _fix_for(request, pk)
     try:
-        fixes.request_approve(request.user, fix)
-        messages.success(request, f"Fix approved: {fix.get_kind_display()} runs now.")
+        fix = fixes.request_approve(request.user, fix)
+        fix.refresh_from_db()  # a worker that ran eagerly has already applied it
+        if fix.status == FixProposal.Status.APPROVED:
+            messages.success(request, f"Fix approved: {fix.get_kind_display()} runs now; this page shows when it is applied.")
+        else:
+            messages.success(request, f"Fix approved and {fix.get_status_display().lower()}: {fix.get_kind_display()}.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return _back_to_fix(fix)
+    return _back_to_analysis(fix)
 
 
 @login_required
@@ -72,7 +76,7 @@ def reject_fix(request, pk: int):
         messages.success(request, "Fix rejected.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return _back_to_fix(fix)
+    return _back_to_analysis(fix)
 
 
 @login_required
@@ -180,3 +184,37 @@ def chat_send(request, pk: int):
     if request.htmx:
         return render(request, "ai/_chat_messages.html", {"chat_messages": shown})
     return _back_to(request, conversation)
+
+
+@login_required
+@require_POST
+def conversation_rename(request, pk: int):
+    from . import chat
+
+    conversation = _conversation(request, pk)
+    try:
+        chat.rename(request.user, conversation, request.POST.get("title", ""))
+        messages.success(request, "Conversation renamed.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back_to(request, conversation)
+
+
+@login_required
+@require_POST
+def conversation_delete(request, pk: int):
+    """Back to what the conversation was about (its container or alert), or the AI page."""
+    from django.urls import reverse
+
+    from . import chat
+
+    conversation = _conversation(request, pk)
+    if conversation.container_id and not conversation.container.is_removed:
+        target = reverse("containers:detail", args=[conversation.container_id])
+    elif conversation.alert_id:
+        target = reverse("alerts:detail", args=[conversation.alert_id])
+    else:
+        target = reverse("ai:analysis_list")
+    chat.delete(request.user, conversation)
+    messages.success(request, "Conversation deleted.")
+    return redirect(target)

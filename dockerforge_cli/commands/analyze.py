@@ -1,6 +1,10 @@
 """analyze CONTAINER (alias troubleshoot): run the detectors (and the team's AI provider, or
 the offline one) on a container's state, events and log; print the findings with the evidence
-lines they cite, then the explanation. Follows the Operation."""
+lines they cite, then the explanation. Follows the Operation.
+
+--agents runs the coordinator and its specialised agents: each step (agent, tool, a short
+output) prints as it is stored, over /ws/ai/analyses/<id>/ (token auth), then the final
+answer; --json includes the steps."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from ..errors import CliError
 
 SEVERITY_STYLES = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
 MAX_EVIDENCE = 3
+STEP_TIMEOUT = 600  # between two steps (a provider turn may be slow)
 
 
 def _where(ev: dict) -> str:
@@ -50,9 +55,78 @@ def _print(ctx: Ctx, analysis: dict) -> None:
         ctx.out.info(f"The explanation cites evidence that does not exist: {', '.join(analysis['invalid_citations'])}")
 
 
+STEP_OUTPUT_CHARS = 100
+
+
+def step_line(number: int, step: dict) -> str:
+    """`3. performance → inspect section=limits: Memory 16 MiB ...` (one line, short)."""
+    args = " ".join(f"{k}={v}" for k, v in (step.get("input") or {}).items() if k != "agents")
+    what = f"{step.get('tool')}{' ' + args if args else ''}" if step.get("tool") else "answer"
+    first = " ".join((step.get("output_summary") or "").split()[:40])  # the start of the output, on one line
+    if len(first) > STEP_OUTPUT_CHARS:
+        first = first[: STEP_OUTPUT_CHARS - 1] + "…"
+    return f"{number:>3}. {step.get('agent', '?')} → {what}: {first}"
+
+
+def _stream_steps(ctx: Ctx, analysis_id: int, printed: set[int]) -> None:
+    """Print each step as the server stores it until the analysis ends. A stream that cannot
+    open is not an error: the steps print from the finished analysis instead."""
+    import json
+
+    from websockets.exceptions import ConnectionClosed
+
+    from ..streams import _connect
+
+    try:
+        ws = _connect(ctx, f"/ws/ai/analyses/{analysis_id}/", {})
+    except CliError as exc:
+        ctx.out.info(f"(no live steps: {exc.message})")
+        return
+    try:
+        ready = json.loads(ws.recv(timeout=30))
+        pending_snapshot = int(ready.get("steps") or 0)
+        finished = ready.get("status") not in (None, "pending")
+        while not (finished and pending_snapshot <= 0):
+            message = json.loads(ws.recv(timeout=STEP_TIMEOUT))
+            if message.get("type") == "step":
+                pending_snapshot -= 1
+                if message["number"] not in printed:
+                    printed.add(message["number"])
+                    ctx.out.text(step_line(message["number"], message.get("step") or {}))
+            elif message.get("type") == "changed" and message.get("what") == "status":
+                return
+    except (ConnectionClosed, TimeoutError):
+        return
+    finally:
+        ws.close()
+
+
+def _print_missing_steps(ctx: Ctx, analysis: dict, printed: set[int]) -> None:
+    for step in analysis.get("steps") or []:
+        if step["number"] not in printed:
+            printed.add(step["number"])
+            ctx.out.text(step_line(step["number"], step))
+
+
+def _print_agent_status(ctx: Ctx, analysis: dict) -> None:
+    status = analysis.get("agent_status")
+    if status == "step_cap":
+        ctx.out.info("The agent run stopped at its step cap.")
+    elif status == "token_budget":
+        ctx.out.info("The agent run stopped at its token budget.")
+
+
 def analyze(ctx: Ctx) -> int:
     container = resolve.container(ctx, ctx.args.container)
-    accepted = ctx.client.post("analyses/", {"container": container["id"]})
+    agents = bool(getattr(ctx.args, "agents", False))
+    accepted = ctx.client.post("analyses/", {"container": container["id"], "agents": agents})
+    printed: set[int] = set()
+    if agents and not ctx.json and not ctx.args.detach and accepted.get("analysis"):
+        ctx.out.text(f"Agents analysing {container['name']} (analysis {accepted['analysis']}):", style="bold")
+        try:
+            _stream_steps(ctx, int(accepted["analysis"]), printed)
+        except KeyboardInterrupt:
+            raise operations.Detached(operations.operation_id(accepted)) from None
     op = operations.follow(ctx, accepted, f"analyze {container['name']}")
     if ctx.args.detach:
         ctx.out.json({**op, "analysis": accepted.get("analysis")}) if ctx.json else None
@@ -66,6 +140,10 @@ def analyze(ctx: Ctx) -> int:
     if ctx.json:
         ctx.out.json(analysis)
     else:
+        if analysis.get("mode") == "agents":
+            _print_missing_steps(ctx, analysis, printed)
+            _print_agent_status(ctx, analysis)
+            ctx.out.text()
         _print(ctx, analysis)
     return 0 if analysis.get("status") == "succeeded" else 1
 
@@ -75,4 +153,6 @@ def register(sub, add) -> None:
             aliases=["troubleshoot"])
     p.add_argument("container", metavar="CONTAINER").completer = container_names
     p.add_argument("--host", help="Host name or id, when names repeat")
+    p.add_argument("--agents", action="store_true",
+                   help="Run the coordinator and its specialised agents; print each step (agent, tool, output) as it runs")
     p.add_argument("-d", "--detach", action="store_true")

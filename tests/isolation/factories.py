@@ -655,3 +655,7 @@ def make_fixproposal(team):
     from apps.ai.models import FixProposal
 
     return FixProposal.objects.create(team=team, analysis=make_analysis(team), kind="restart", rationale=tag(team, "fix"))
+
+
+# --- ai: live analysis stream (aiui)
+WS_ROUTES["ws-ai-analysis"] = "ai.analysis"  # viewers watch agent steps and status changes (tests/ws/test_analysis_socket.py)

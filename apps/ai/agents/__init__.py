@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from .. import live
 from ..models import AgentStep, Analysis
 from ..providers import Request
 from ..providers.offline import write_analysis
@@ -20,6 +21,7 @@ from . import tools as tools_mod
 from .llm import CHATS, chat_for
 
 SUMMARY_CHARS = 1000
+REPORT_CHARS = 120  # of each tool output, in an offline agent's report
 MAX_STEPS = 12  # defaults of settings.AI_AGENT_MAX_STEPS / AI_AGENT_TOKEN_BUDGET
 TOKEN_BUDGET = 60_000
 
@@ -103,8 +105,10 @@ class Run:
         self.steps += 1
         self.input_tokens += tokens[0]
         self.output_tokens += tokens[1]
-        AgentStep.objects.create(team_id=self.analysis.team_id, analysis=self.analysis, number=self.steps, agent=agent, tool=tool,
-                                 input=args, output_summary=output[:SUMMARY_CHARS], input_tokens=tokens[0], output_tokens=tokens[1])
+        step = AgentStep.objects.create(team_id=self.analysis.team_id, analysis=self.analysis, number=self.steps, agent=agent,
+                                        tool=tool, input=args, output_summary=output[:SUMMARY_CHARS], input_tokens=tokens[0],
+                                        output_tokens=tokens[1])
+        live.push_step(step)  # the analysis page shows it now, not after a reload
 
     def call_tool(self, agent: Agent, name: str, args: dict) -> str:
         if name == PROPOSE_TOOL.name:
@@ -130,7 +134,7 @@ def _offline_agent(run: Run, agent: Agent) -> None:
             return
         output = run.call_tool(agent, name, args)
         run.record(agent.name, name, args, output)
-        outputs.append(f"{name}: {output.splitlines()[0] if output else '(empty)'}")
+        outputs.append(f"{name}: {' '.join(output.split())[:REPORT_CHARS] or '(empty)'}")  # JSON output starts with "{"
     run.reports[agent.name] = "; ".join(outputs)
 
 

@@ -11,9 +11,13 @@ class AgentStepSerializer(serializers.ModelSerializer):
 
 
 class FixProposalSerializer(serializers.ModelSerializer):
+    container_name = serializers.CharField(source="container.name", default=None, read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
     class Meta:
         model = FixProposal
-        fields = ["id", "team", "container", "analysis", "kind", "params", "rationale", "source", "status", "approved_by",
+        fields = ["id", "team", "container", "container_name", "analysis", "kind", "kind_display", "params", "rationale", "source",
+                  "status", "approved_by",
                   "approved_at", "operation", "result", "created_at", "updated_at"]
         read_only_fields = fields
 
@@ -136,3 +140,7 @@ class ChatMessageSerializer(serializers.Serializer):
 
 class ChatSendSerializer(serializers.Serializer):
     content = serializers.CharField(max_length=8000, trim_whitespace=True)
+
+
+class ConversationRenameSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, help_text="The new title")

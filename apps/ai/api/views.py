@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -116,7 +117,30 @@ class ConversationViewSet(TeamScopedReadOnlyViewSet):
     queryset = Conversation.objects.all()
     filterset_fields = ["container", "alert", "provider"]
     ordering_fields = ["created_at", "updated_at"]
-    action_roles = {"create": Action.OPERATE, "messages": Action.VIEW, "send_message": Action.OPERATE}
+    action_roles = {"create": Action.OPERATE, "messages": Action.VIEW, "send_message": Action.OPERATE,
+                    "update": Action.OPERATE, "partial_update": Action.OPERATE, "destroy": Action.OPERATE}
+
+    @extend_schema(request=s.ConversationRenameSerializer, responses={200: s.ConversationSerializer})
+    def update(self, request, pk=None):
+        """Rename: {title} (operators and admins of its team; audited)."""
+        conversation = self.get_object()
+        body = s.ConversationRenameSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            chat.rename(request.user, conversation, body.validated_data["title"])
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from None
+        return Response(s.ConversationSerializer(conversation).data)
+
+    @extend_schema(request=s.ConversationRenameSerializer, responses={200: s.ConversationSerializer})
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        """Delete the conversation and its messages (operators and admins of its team; audited)."""
+        chat.delete(request.user, self.get_object())
+        return Response(status=204)
 
     @extend_schema(request=s.ConversationCreateSerializer, responses={201: s.ConversationSerializer})
     def create(self, request):
