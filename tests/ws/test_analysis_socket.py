@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from apps.ai import agents, services
+from apps.ai import agents
 from apps.ai.models import Analysis
 from apps.containers.models import Container
 from apps.hosts.models import DockerHost
