@@ -32,7 +32,7 @@ def _op_redirect(op):
 @login_required
 def backup_list(request):
     team = request.team
-    backups = Backup.objects.for_user(request.user).select_related("host")
+    backups = Backup.objects.for_user(request.user).select_related("host", "storage_target")
     backups = backups.filter(team=team) if team else backups.none()
     form = BackupForm(request.POST or None, user=request.user, team=team)
     if request.method == "POST" and form.is_valid():
@@ -81,6 +81,7 @@ def backup_detail(request, pk):
 def backup_verify(request, pk):
     """Verify (with an optional restore drill on a chosen host of the team)."""
     backup = _backup(request, pk)
+    services.authorize(request.user, backup.team_id)  # the role first, then the input
     host = None
     if request.POST.get("host"):
         host = DockerHost.objects.for_user(request.user, Action.OPERATE).filter(team=backup.team_id, pk=request.POST["host"]
