@@ -443,7 +443,11 @@ def perform_verify(op, progress) -> dict:
     if op.params.get("drill"):
         from .drill import run_drill
 
-        host = DockerHost.objects.filter(pk=op.params["drill_host"], team_id=backup.team_id).first() if op.params.get("drill_host") else None
+        host = None
+        if op.params.get("drill_host"):
+            host = DockerHost.objects.filter(pk=op.params["drill_host"], team_id=backup.team_id).first()
+            if host is None:  # removed (or moved to another team) since the request
+                raise BackupRefused("The host chosen for the restore drill is no longer one of the team's hosts.")
         outcome["drill"] = run_drill(backup, progress, host=host)  # raises BackupRefused when the drill fails
     return outcome
 

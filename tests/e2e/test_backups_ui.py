@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from apps.accounts.models import Membership, Team
-from apps.backups.models import StorageTarget
+from apps.backups.models import Backup, StorageTarget
 from apps.core.roles import Role
+from apps.hosts.models import DockerHost
 
 from .conftest import PASSWORD, login, screenshot
 
@@ -60,6 +61,17 @@ def test_storage_target_form_bad_then_good_then_check(new_context, backup_team, 
 
     page.goto("/backups/")  # the backup form offers the new target
     assert page.locator("select[name=storage_target] option", has_text="nightly-offsite").count() == 1
+
+    # an imported backup (no host): the verify form offers the team's hosts for the drill
+    host = DockerHost.objects.create(team=team, name="vault-host", url="tcp://127.0.0.1:1")
+    backup = Backup.objects.create(team=team, kind="volume", target_name="vault-data", status="completed", folder="f/x",
+                                   storage_target=target)
+    page.goto(f"/backups/{backup.pk}/")
+    select = page.locator("#drill-host")
+    assert [t.strip() for t in select.locator("option").all_inner_texts()] == ["choose a host", "vault-host"]
+    assert "nightly-offsite" in page.locator("dl.facts").inner_text()
+    screenshot(page, request, "imported-detail")
+    assert host.pk
 
     other = new_context().new_page()
     login(other, viewer.username)
