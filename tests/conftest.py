@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
@@ -5,7 +7,7 @@ from rest_framework.test import APIClient
 from apps.accounts.models import ApiToken, Membership, Team
 from apps.core.roles import Role
 
-from .helpers import RUN_ID, TEST_LABEL, require_service
+from .helpers import RUN_ID, TEST_LABEL, WORKER_LABEL, require_service, worker_id
 
 # Real engines (a TLS dockerd, an sshd) shared by every test package: session fixtures must be
 # registered once, here, so one session never starts two of them.
@@ -107,17 +109,27 @@ def docker_socket():
     except Exception as exc:  # noqa: BLE001
         require_service("the Docker engine at /var/run/docker.sock", False, str(exc))
     yield "unix:///var/run/docker.sock"
-    # Remove exactly what this run created, even when a test failed.
-    label = f"{TEST_LABEL}={RUN_ID}"
-    for container in client.containers.list(all=True, filters={"label": label}):
-        container.remove(force=True, v=True)
-    for network in client.networks.list(filters={"label": label}):
-        network.remove()
-    for volume in client.volumes.list(filters={"label": label}):
-        volume.remove(force=True)
+    # Remove exactly what this run created, even when a test failed. Under xdist each worker
+    # removes only its own (WORKER_LABEL): the others may still be using theirs.
+    labels = [f"{TEST_LABEL}={RUN_ID}"] + ([f"{WORKER_LABEL}={worker_id()}"] if os.environ.get("PYTEST_XDIST_WORKER") else [])
+    for container in client.containers.list(all=True, sparse=True, filters={"label": labels}):
+        _ignore_gone(container.remove, force=True, v=True)
+    for network in client.networks.list(filters={"label": labels}):
+        _ignore_gone(network.remove)
+    for volume in client.volumes.list(filters={"label": labels}):
+        _ignore_gone(volume.remove, force=True)
     client.close()
+
+
+def _ignore_gone(remove, **kwargs) -> None:
+    import docker
+
+    try:
+        remove(**kwargs)
+    except docker.errors.NotFound:
+        pass  # a test removed it meanwhile
 
 
 @pytest.fixture(scope="session")
 def test_labels():
-    return {TEST_LABEL: RUN_ID}
+    return {TEST_LABEL: RUN_ID, WORKER_LABEL: worker_id()}

@@ -7,6 +7,7 @@ import pytest
 
 RUN_ID = os.environ.get("DOCKERFORGE_RUN_ID") or f"local{uuid.uuid4().hex[:6]}"
 TEST_LABEL = "dockerforge.test"
+WORKER_LABEL = "dockerforge.test.worker"  # which xdist worker made it (its own cleanup)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -47,7 +47,7 @@ def _fix_for(request, pk: int) -> FixProposal:
     return fix
 
 
-def _back(fix: FixProposal):
+def _back_to_fix(fix: FixProposal):
     return redirect("ai:analysis_detail", fix.analysis_id) if fix.analysis_id else redirect("ai:analysis_list")
 
 
@@ -60,7 +60,7 @@ def approve_fix(request, pk: int):
         messages.success(request, f"Fix approved: {fix.get_kind_display()} runs now.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return _back(fix)
+    return _back_to_fix(fix)
 
 
 @login_required
@@ -72,7 +72,7 @@ def reject_fix(request, pk: int):
         messages.success(request, "Fix rejected.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return _back(fix)
+    return _back_to_fix(fix)
 
 
 @login_required
