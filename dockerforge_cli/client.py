@@ -49,6 +49,46 @@ def error_message(body: dict | None, fallback: str) -> tuple[str, dict]:
     return message, details
 
 
+class LocalFileError(CliError):
+    """A file on this machine could not be read or written (disk full, permission denied, ...):
+    not the server's fault, so never reported as "cannot reach the server"."""
+
+
+def local_file_error(exc: OSError, doing: str) -> LocalFileError:
+    where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+    return LocalFileError(f"Cannot {doing} the local file{where}: {exc.strerror or exc}.")
+
+
+def _guarded_sink(sink, doing: str = "write"):
+    def write(chunk: bytes) -> None:
+        try:
+            sink(chunk)
+        except OSError as exc:
+            raise local_file_error(exc, doing) from None
+
+    return write
+
+
+def _guarded_body(data):
+    """An iterable request body whose local read errors stay local errors (urllib would
+    otherwise wrap them into a URLError, i.e. "cannot reach the server")."""
+    if data is None or isinstance(data, bytes | bytearray):
+        return data
+
+    def chunks():
+        iterator = iter(data)
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            except OSError as exc:
+                raise local_file_error(exc, "read") from None
+            yield chunk
+
+    return chunks()
+
+
 class Client:
     def __init__(self, profile: Profile, timeout: float = 30.0):
         if not profile.url:
@@ -96,12 +136,13 @@ class Client:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(self.url(path, params), data=data, method=method, headers=headers)
+        req = urllib.request.Request(self.url(path, params), data=_guarded_body(data), method=method, headers=headers)
         try:
             with self.opener.open(req, timeout=timeout or self.timeout) as resp:
                 if sink is not None:
+                    write = _guarded_sink(sink)
                     while chunk := resp.read(1024 * 1024):
-                        sink(chunk)
+                        write(chunk)
                     return None
                 payload = resp.read()
         except urllib.error.HTTPError as exc:

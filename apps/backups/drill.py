@@ -211,14 +211,16 @@ def _drill_container(scratch: _Scratch, backup: Backup, entry: dict, progress) -
 DRILLS = {"volume": _drill_volume, "container": _drill_container}
 
 
-def drill(backup: Backup, progress) -> dict:
-    """Run the drill on the backup's host; the report (never raises for a failed comparison)."""
-    report = {"ok": False, "at": timezone.now().isoformat(), "host": backup.host.name if backup.host else "",
+def drill(backup: Backup, progress, host=None) -> dict:
+    """Run the drill on `host` (default: the backup's own); the report (never raises for a
+    failed comparison)."""
+    host = host or backup.host
+    report = {"ok": False, "at": timezone.now().isoformat(), "host": host.name if host else "",
               "checks": [], "scratch": [], "cleaned": False, "problems": []}
-    if backup.host is None:
-        report["problems"].append("The backup has no host to drill on (an imported backup): restore it once instead.")
+    if host is None:
+        report["problems"].append("The backup has no host to drill on (an imported backup): choose a host of the team for the drill.")
         return report
-    client = client_for(backup.host, timeout=settings.BACKUP_ENGINE_TIMEOUT)
+    client = client_for(host, timeout=settings.BACKUP_ENGINE_TIMEOUT)
     scratch = _Scratch(client, uuid.uuid4().hex[:12])
     try:
         for entry in backup.manifest.get("artifacts") or []:
@@ -240,10 +242,11 @@ def drill(backup: Backup, progress) -> dict:
     return report
 
 
-def run_drill(backup: Backup, progress) -> dict:
-    """Drill, record the report on the backup, publish the outcome; BackupRefused on failure."""
-    progress.log("Restore drill: restoring into scratch objects")
-    report = drill(backup, progress)
+def run_drill(backup: Backup, progress, host=None) -> dict:
+    """Drill (on `host`, default the backup's), record the report on the backup, publish the
+    outcome; BackupRefused on failure."""
+    progress.log(f"Restore drill: restoring into scratch objects{f' on host {host.name}' if host else ''}")
+    report = drill(backup, progress, host)
     backup.drill = report
     backup.save(update_fields=["drill"])
     failed = [p for c in report["checks"] for p in c.get("problems", [])] + report["problems"]

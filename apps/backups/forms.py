@@ -47,6 +47,12 @@ class RestoreForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="A file exported from a DockerForge backup")
     key = forms.FileField(required=False, help_text="Encrypted backups: the exported team key (.json), unless this team has it")
+    storage_target = forms.ModelChoiceField(queryset=StorageTarget.objects.none(), required=False,
+                                            empty_label="Local backup directory", help_text="Where the imported backup is kept")
+
+    def __init__(self, *args, user=None, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["storage_target"].queryset = _targets(user, team)
 
     def clean_key(self):
         key = self.cleaned_data.get("key")
@@ -83,6 +89,14 @@ class StorageTargetForm(forms.ModelForm):
     class Meta:
         model = StorageTarget
         fields = ["name", "kind", "endpoint_url", "bucket", "region", "access_key_id", "secret_key", "prefix"]
+
+    def clean_name(self):
+        # the portal's form has no team field, so the (team, name) constraint is checked here
+        name = self.cleaned_data["name"].strip()
+        team_id = self.instance.team_id if "team" not in self.fields else getattr(self.cleaned_data.get("team"), "pk", None)
+        if team_id and StorageTarget.objects.filter(team_id=team_id, name=name).exclude(pk=self.instance.pk).exists():
+            raise ValidationError("This team has a storage target of that name.")
+        return name
 
     def clean(self):
         data = super().clean()

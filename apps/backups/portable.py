@@ -13,6 +13,7 @@ Any problem removes what was written and answers one clear reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import tarfile
@@ -30,7 +31,7 @@ from apps.core.roles import Action
 from . import artifact, keys
 from . import services as base
 from .models import Backup, BackupKey
-from .storage import get_storage, storage_of
+from .storage import StorageError, get_storage, storage_of
 
 EXPORT_FORMAT = "dockerforge-backup-export/1"
 INFO = "dockerforge-export.json"
@@ -200,20 +201,23 @@ def _store_checked(tar: tarfile.TarFile, member: tarfile.TarInfo, entry: dict, s
             raise refuse(f"{entry['file']} does not match its manifest ({'; '.join(result.problems)}).")
 
 
-def import_file(user, team, fileobj, key_text: str = "") -> Backup:
+def import_file(user, team, fileobj, key_text: str = "", storage_target=None) -> Backup:
     """Import an export into `team` (MANAGE): validated in full, then registered as verified.
-    `key_text`: an exported team key to import too (kept only when the import succeeds)."""
+    `key_text`: an exported team key to import too (kept only when the import succeeds);
+    `storage_target`: one of the team's StorageTargets to keep it in (default: local)."""
     base.authorize(user, team.pk, Action.MANAGE)
+    if storage_target is not None and storage_target.team_id != team.pk:
+        raise ValidationError({"storage_target": ["Choose a storage target of this team."]})
     with transaction.atomic():
         if key_text.strip():
             keys.import_key(team, key_text)
-        backup = _import(user, team, fileobj)
+        backup = _import(user, team, fileobj, storage_target)
     record_action("backup.import", backup, {"backup": backup.manifest.get("backup"), "kind": backup.kind})
     base._publish("backup.imported", backup, f"Imported {backup.kind} backup of {backup.target_name}")
     return backup
 
 
-def _import(user, team, fileobj) -> Backup:
+def _import(user, team, fileobj, target=None) -> Backup:
     try:
         tar = tarfile.open(fileobj=fileobj, mode="r:")
         members = _members(tar)
@@ -226,17 +230,23 @@ def _import(user, team, fileobj) -> Backup:
     artifacts = validate_manifest(manifest, members)
     _check_key(team, manifest)
 
-    storage_name = Backup._meta.get_field("storage").default
-    storage = get_storage(storage_name)
+    storage_name = target.kind if target is not None else Backup._meta.get_field("storage").default
+    try:
+        storage = get_storage(storage_name, target)
+    except StorageError as exc:
+        raise ValidationError({"storage_target": [str(exc)]}) from None
     folder = f"team-{team.pk}/{uuid.uuid4()}"
     try:
         for entry in artifacts:
             _store_checked(tar, members[entry["file"]], entry, storage, f"{folder}/{entry['file']}", team)
         storage.write_bytes(f"{folder}/{base.MANIFEST}", manifest_raw)
-        backup = base.import_backup(user, team, folder, storage_name)
+        backup = base.import_backup(user, team, folder, storage_name, target)
         backup.verified_at, backup.verify_ok = timezone.now(), True  # every hash was just checked
         backup.save(update_fields=["verified_at", "verify_ok"])
-    except BaseException:
-        storage.delete_prefix(folder)
+    except BaseException as exc:
+        with contextlib.suppress(StorageError, OSError):  # the first error is the one to report
+            storage.delete_prefix(folder)
+        if isinstance(exc, StorageError):
+            raise ValidationError({"storage_target": [f"The storage target failed: {exc}"]}) from None
         raise
     return backup

@@ -103,11 +103,19 @@ def request_backup(user, host: DockerHost, kind: str, target_name: str, *, encry
     return op
 
 
-def request_verify(user, backup: Backup, *, drill: bool = False):
-    """Re-read and hash every artifact; `drill` also restores into scratch objects (drill.py)."""
+def request_verify(user, backup: Backup, *, drill: bool = False, host: DockerHost | None = None):
+    """Re-read and hash every artifact; `drill` also restores into scratch objects (drill.py)
+    on `host` (default: the backup's own; an imported backup has none, so it names one)."""
     authorize(user, backup.team_id)
+    if host is not None and not drill:
+        raise ValidationError({"host": ["A host is only used by a restore drill: ask for the drill too."]})
+    if host is not None and host.team_id != backup.team_id:
+        raise ValidationError({"host": ["Choose a host of the backup's team."]})
+    params = {"backup": backup.pk, "drill": bool(drill)}
+    if host is not None:
+        params["drill_host"] = host.pk
     return _start(user, backup.team, "backup.verify", target_kind="backup", target_id=backup.pk, target_name=str(backup),
-                  params={"backup": backup.pk, "drill": bool(drill)})
+                  params=params)
 
 
 def request_restore(user, backup: Backup, host: DockerHost, target_name: str = "", *, overwrite: bool = False) -> Restore:
@@ -435,7 +443,12 @@ def perform_verify(op, progress) -> dict:
     if op.params.get("drill"):
         from .drill import run_drill
 
-        outcome["drill"] = run_drill(backup, progress)  # raises BackupRefused when the drill fails
+        host = None
+        if op.params.get("drill_host"):
+            host = DockerHost.objects.filter(pk=op.params["drill_host"], team_id=backup.team_id).first()
+            if host is None:  # removed (or moved to another team) since the request
+                raise BackupRefused("The host chosen for the restore drill is no longer one of the team's hosts.")
+        outcome["drill"] = run_drill(backup, progress, host=host)  # raises BackupRefused when the drill fails
     return outcome
 
 
@@ -568,13 +581,18 @@ def perform_restore(op, progress) -> dict:
 
 # --- a backup from its files alone (a fresh installation) ----------------------------------------
 
-def import_backup(user, team, folder: str, storage: str = "local") -> Backup:
+def import_backup(user, team, folder: str, storage: str = "local", storage_target=None) -> Backup:
     """Register a backup folder found in storage (e.g. copied from another installation) from its
-    manifest; MANAGE. Verify (with the imported key) before restoring it."""
+    manifest; MANAGE. Verify (with the imported key) before restoring it. `storage_target`: the
+    team's StorageTarget the folder is in (then `storage` is its kind)."""
     authorize(user, team.pk, Action.MANAGE)
     from .storage import get_storage
 
-    store = get_storage(storage)
+    if storage_target is not None:
+        if storage_target.team_id != team.pk:
+            raise ValidationError({"storage_target": ["Choose a storage target of this team."]})
+        storage = storage_target.kind
+    store = get_storage(storage, storage_target)
     try:
         manifest = json.loads(store.read_bytes(f"{folder}/{MANIFEST}"))
         assert manifest.get("format") == MANIFEST_FORMAT
@@ -589,7 +607,7 @@ def import_backup(user, team, folder: str, storage: str = "local") -> Backup:
     return Backup.objects.create(
         team=team, kind=manifest["kind"], target_name=manifest["source"]["name"], status=Backup.Status.COMPLETED,
         mode=manifest.get("mode") or Backup.Mode.FULL, parent=parent, base_id=(parent.base_id or parent.pk) if parent else None,
-        storage=storage, folder=folder, encrypted=bool(enc), key_id=enc.get("key_id", ""), manifest=manifest,
+        storage=storage, storage_target=storage_target, folder=folder, encrypted=bool(enc), key_id=enc.get("key_id", ""), manifest=manifest,
         size=sum(a["stored_size"] for a in manifest["artifacts"]), content_size=sum(a["content_size"] for a in manifest["artifacts"]),
         finished_at=timezone.now(),
     )

@@ -162,6 +162,15 @@ def validate_target(fields: dict) -> None:
         raise ValidationError(errors)
 
 
+def check_target(target) -> str | None:
+    """Reach a StorageTarget now: None when it answers, else why not (safe to show: never a secret)."""
+    try:
+        get_storage(target.kind, target).check()
+    except StorageError as exc:
+        return str(exc)
+    return None
+
+
 def storage_of(backup) -> Storage:
     """Where this backup's files are."""
     return get_storage(backup.storage, backup.storage_target)

@@ -1,16 +1,18 @@
-"""backup: create (a volume, container, image or Compose stack), ls, verify ID [--drill],
-restore ID, export ID -o FILE, import FILE. Each action that changes something follows its
-Operation."""
+"""backup: create (a volume, container, image or Compose stack; --incremental, --storage-target),
+ls, verify ID [--drill [--host]], restore ID, export ID -o FILE, import FILE [--storage-target].
+Each action that changes something follows its Operation."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
 from .. import operations, resolve
+from ..client import local_file_error
 from ..completion import container_names, host_names
 from ..context import Ctx
-from ..errors import CliError
+from ..errors import CliError, UsageError
 from ..output import Column, human_size, relative_time
 
 KINDS = ("volume", "container", "image", "stack")
@@ -26,13 +28,26 @@ BACKUP_COLUMNS = [
     Column("ID", lambda r: r["id"], style="dim", no_wrap=True, justify="right"),
     Column("KIND", lambda r: r["kind"], no_wrap=True),
     Column("TARGET", lambda r: r["target_name"], style="bold"),
+    Column("MODE", lambda r: r.get("mode") or "full", no_wrap=True),
     Column("STATUS", lambda r: r["status"], no_wrap=True),
     Column("SIZE", lambda r: human_size(r.get("size")), justify="right", no_wrap=True),
     Column("ENCRYPTED", lambda r: r.get("encrypted")),
     Column("VERIFIED", _verified, no_wrap=True),
     Column("CREATED", lambda r: relative_time(r.get("created_at")), no_wrap=True),
     Column("HOST", lambda r: r.get("host"), justify="right"),
+    Column("STORAGE", lambda r: r.get("storage_target_name") or "local", no_wrap=True),
 ]
+
+
+def _storage_target(ctx: Ctx, ref: str | None) -> int | None:
+    """--storage-target NAME|ID: the id of one of the user's storage targets."""
+    if not ref:
+        return None
+    return int(resolve.by_name(ctx, "storage target", "backup-storage-targets/", ref)["id"])
+
+
+def _target_names(ctx: Ctx) -> dict[int, str]:
+    return {r["id"]: r["name"] for r in ctx.client.list("backup-storage-targets/")}
 
 
 def _target(ctx: Ctx) -> tuple[str, str]:
@@ -76,7 +91,8 @@ def create(ctx: Ctx) -> int:
     a = ctx.args
     kind, ref = _target(ctx)
     body = {"host": _host_of(ctx, kind, ref), "kind": kind, "target": ref, "encrypt": a.encrypt,
-            "include_volumes": a.include_volumes, **ctx.team_param()}
+            "include_volumes": a.include_volumes, "incremental": a.incremental,
+            "storage_target": _storage_target(ctx, a.storage_target), **ctx.team_param()}
     op = _finish(ctx, ctx.client.post("backups/", body), f"backup {kind} {ref}")
     if op is None:
         return 0
@@ -87,8 +103,9 @@ def create(ctx: Ctx) -> int:
     if ctx.json:
         ctx.out.json({"backup": backup, "operation": op})
     else:
-        ctx.out.text(f"Backup {backup['id']} of {kind} {backup['target_name']}: {human_size(backup.get('size'))}"
-                     f"{', encrypted' if backup.get('encrypted') else ''} in {backup.get('folder')}.")
+        where = f" in storage target {a.storage_target}" if a.storage_target else ""
+        ctx.out.text(f"Backup {backup['id']} ({backup.get('mode', 'full')}) of {kind} {backup['target_name']}: "
+                     f"{human_size(backup.get('size'))}{', encrypted' if backup.get('encrypted') else ''} in {backup.get('folder')}{where}.")
     return 0
 
 
@@ -98,6 +115,11 @@ def ls(ctx: Ctx) -> int:
     if a.host:
         params["host"] = resolve.host_id(ctx, a.host)
     rows = ctx.client.list("backups/", params, limit=a.limit)
+    if any(r.get("storage_target") for r in rows):
+        names = _target_names(ctx)
+        for r in rows:
+            target = r.get("storage_target")
+            r["storage_target_name"] = names.get(target, f"#{target}") if target else None
     ctx.out.json(rows) if ctx.json else ctx.out.table(BACKUP_COLUMNS, rows, empty="No backups.")
     return 0
 
@@ -105,7 +127,12 @@ def ls(ctx: Ctx) -> int:
 def verify(ctx: Ctx) -> int:
     backup = ctx.client.get(f"backups/{ctx.args.id}/")
     drill = bool(getattr(ctx.args, "drill", False))
-    op = _finish(ctx, ctx.client.post(f"backups/{backup['id']}/verify/", {"drill": drill}), f"verify backup {backup['id']}")
+    body: dict = {"drill": drill}
+    if ctx.args.host:
+        if not drill:
+            raise UsageError("--host names the restore drill's host: add --drill.")
+        body["host"] = resolve.host_id(ctx, ctx.args.host)
+    op = _finish(ctx, ctx.client.post(f"backups/{backup['id']}/verify/", body), f"verify backup {backup['id']}")
     if op is None:
         return 0
     backup = ctx.client.get(f"backups/{backup['id']}/")
@@ -126,9 +153,11 @@ def export(ctx: Ctx) -> int:
         with open(part, "wb") as fh:
             ctx.client.request("GET", f"backups/{a.id}/export/", sink=fh.write, timeout=3600)
         os.replace(part, a.output)
-    except BaseException:
-        if os.path.exists(part):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(part)
+        if isinstance(exc, OSError):  # opening, flushing or renaming the file here: not the server
+            raise local_file_error(exc, "write") from None
         raise
     size = os.path.getsize(a.output)
     ctx.out.json({"backup": a.id, "file": a.output, "size": size}) if ctx.json else \
@@ -163,12 +192,17 @@ def import_(ctx: Ctx) -> int:
         raise CliError(f"No such file: {a.file}")
     key = ""
     if a.key:
-        with open(a.key, encoding="utf-8") as fh:
-            key = fh.read()
-    headers, _length, chunks = _multipart({"key": key, **ctx.team_param()}, "file", a.file)
+        try:
+            with open(a.key, encoding="utf-8") as fh:
+                key = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"Cannot read the key file {a.key}: {getattr(exc, 'strerror', None) or exc}.") from None
+    fields = {"key": key, "storage_target": _storage_target(ctx, a.storage_target), **ctx.team_param()}
+    headers, _length, chunks = _multipart(fields, "file", a.file)
     backup = ctx.client.request("POST", "backups/import/", data=chunks, headers=headers, timeout=3600)
+    where = f" into storage target {a.storage_target}" if a.storage_target else ""
     ctx.out.json(backup) if ctx.json else ctx.out.text(
-        f"Imported backup {backup['id']} ({backup['kind']} {backup['target_name']}): every hash checked.")
+        f"Imported backup {backup['id']} ({backup['kind']} {backup['target_name']}){where}: every hash checked.")
     return 0
 
 
@@ -202,6 +236,8 @@ def register(sub, add) -> None:
     p.add_argument("--host", help="Host name or id (default: where the mirror finds the target)").completer = host_names
     p.add_argument("--encrypt", action="store_true", help="Encrypt with the team's backup key")
     p.add_argument("--include-volumes", action="store_true", help="With --container: its named volumes too")
+    p.add_argument("--incremental", action="store_true", help="With --volume: only the files changed since the last full backup")
+    p.add_argument("--storage-target", metavar="NAME|ID", help="One of the team's storage targets (default: the local backup directory)")
     p.add_argument("--team", help="Team id")
     p.add_argument("-d", "--detach", action="store_true")
 
@@ -216,6 +252,7 @@ def register(sub, add) -> None:
     p = add(bsub, "verify", verify, "Re-read every artifact and check every hash (exit 1 when it fails)")
     p.add_argument("id", type=int, metavar="ID")
     p.add_argument("--drill", action="store_true", help="Also restore into scratch objects, compare, and remove them")
+    p.add_argument("--host", help="With --drill: drill on this host of the team (default: the backup's; needed for an imported backup)").completer = host_names
     p.add_argument("-d", "--detach", action="store_true")
 
     p = add(bsub, "restore", restore, "Restore a backup (overwriting an existing target needs the admin role)")
@@ -233,4 +270,5 @@ def register(sub, add) -> None:
     p = add(bsub, "import", import_, "Import a portable backup file into a team (admins; every hash is checked)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--key", metavar="KEYFILE", help="The exported team key (.json) for an encrypted backup")
+    p.add_argument("--storage-target", metavar="NAME|ID", help="Keep it in this storage target of the team (default: local)")
     p.add_argument("--team", help="Team id")

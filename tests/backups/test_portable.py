@@ -178,3 +178,44 @@ def test_tar_index_finds_content_mode_and_missing_entries():
                                "NetworkingConfig": {"EndpointsConfig": {"n": {}}}})
     assert body["HostConfig"] == {"NetworkMode": "none", "PublishAllPorts": False} and "NetworkingConfig" not in body
     assert body["Labels"] == drill.DRILL_LABELS
+
+
+def test_import_into_a_storage_target_on_s3(two_teams, backup_dir, s3_target, client):
+    """API and page: the imported artifacts land in the team's bucket; another team's target is
+    not found; a bucket that is gone is a clear storage_target error and nothing is kept."""
+    import boto3
+
+    from .conftest import S3_KEY_ID, S3_SECRET
+
+    a, b = two_teams["a"], two_teams["b"]
+    data = _export(a["admin"], make_backup(a["team"]))
+    assert _import(b["admin"], data, storage_target=s3_target.pk, team=b["team"].pk).status_code == 404
+
+    resp = _import(a["admin"], data, storage_target=s3_target.pk)
+    assert resp.status_code == 201, resp.content
+    backup = Backup.objects.get(pk=resp.json()["id"])
+    assert resp.json()["storage_target"] == s3_target.pk and backup.storage == "s3" and backup.verify_ok
+    s3 = boto3.client("s3", endpoint_url=s3_target.endpoint_url, region_name="us-east-1", aws_access_key_id=S3_KEY_ID,
+                      aws_secret_access_key=S3_SECRET)
+    keys_in_bucket = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_target.bucket)["Contents"]}
+    assert {f"dockerforge/backups/{backup.folder}/image.tar.gz", f"dockerforge/backups/{backup.folder}/manifest.json"} <= keys_in_bucket
+    assert not (backup_dir / backup.folder).exists()
+
+    # the page: the same, chosen from the form's select
+    client.force_login(a["admin"])
+    session = client.session
+    session["current_team_id"] = a["team"].pk
+    session.save()
+    upload = SimpleUploadedFile("export.tar", data, content_type="application/x-tar")
+    page = client.post(reverse("backups:import"), {"file": upload, "storage_target": s3_target.pk})
+    assert page.status_code == 302
+    assert Backup.objects.get(pk=int(page["Location"].strip("/").split("/")[-1])).storage_target == s3_target
+
+    from apps.backups.models import StorageTarget
+
+    StorageTarget.objects.filter(pk=s3_target.pk).update(bucket="df-gone-bucket")
+    count = Backup.objects.count()
+    gone = _import(a["admin"], data, storage_target=s3_target.pk)
+    assert gone.status_code == 400, gone.content
+    assert "df-gone-bucket" in " ".join(gone.json()["error"]["details"]["storage_target"])
+    assert Backup.objects.count() == count

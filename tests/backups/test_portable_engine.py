@@ -63,3 +63,45 @@ def test_exported_backup_imports_verifies_and_restores(run, local_host, team_a, 
         assert fingerprint(engine, target, test_labels) == before
     finally:
         engine.volumes.get(target).remove(force=True)
+
+
+def test_imported_backup_into_s3_drills_on_a_chosen_host(run, local_host, team_a, team_b, engine, make_volume, test_labels,
+                                                          s3_target, django_capture_on_commit_callbacks):
+    """An imported backup has no host: the drill names one of the team's hosts (API field);
+    without one the drill says so; another team's host is not found."""
+    from apps.hosts.models import DockerHost
+
+    source = make_volume(engine)
+    sh_in_volume(engine, source, "echo drill > /v/f; mkdir /v/d; ln -s f /v/l; head -c 100000 /dev/urandom > /v/d/r", test_labels)
+    op = run(services.request_backup, team_a["operator"], local_host, "volume", source)
+    assert op.status == Operation.Status.SUCCEEDED, op.error
+    admin = api_client_for(team_a["admin"])
+    data = b"".join(admin.get(reverse("api:backup-export", args=[op.result["backup"]])).streaming_content)
+
+    resp = admin.post(reverse("api:backup-import"), {"file": SimpleUploadedFile("x.tar", data), "storage_target": s3_target.pk},
+                      format="multipart")
+    assert resp.status_code == 201, resp.content
+    imported = Backup.objects.get(pk=resp.json()["id"])
+    assert imported.host is None and imported.storage_target == s3_target and imported.storage == "s3"
+
+    op = run(services.request_verify, team_a["operator"], imported, drill=True)
+    assert op.status == Operation.Status.FAILED and "choose a host of the team for the drill" in op.error
+
+    operator = api_client_for(team_a["operator"])
+    url = reverse("api:backup-verify", args=[imported.pk])
+    theirs = DockerHost.objects.create(team=team_b["team"], name=unique("theirs"), url="tcp://127.0.0.1:1")
+    assert operator.post(url, {"drill": True, "host": theirs.pk}, format="json").status_code == 404
+    bad = operator.post(url, {"drill": False, "host": local_host.pk}, format="json")
+    assert bad.status_code == 400 and "host" in bad.json()["error"]["details"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = operator.post(url, {"drill": True, "host": local_host.pk}, format="json")
+    assert resp.status_code == 202, resp.content
+    op = Operation.objects.get(pk=resp.json()["operation"])
+    assert op.status == Operation.Status.SUCCEEDED, op.error + op.log
+    report = op.result["drill"]
+    assert report["ok"] and report["cleaned"] and report["host"] == local_host.name
+    assert report["checks"][0]["role"] == "volume" and report["checks"][0]["entries"] >= 5
+    assert not [v for v in engine.volumes.list() if v.name in report["scratch"]]
+    imported.refresh_from_db()
+    assert imported.drill["ok"] and imported.host is None, "the drill's host is not the backup's"

@@ -27,12 +27,16 @@ class BackupRequestSerializer(serializers.Serializer):
 
 class VerifyRequestSerializer(serializers.Serializer):
     drill = serializers.BooleanField(default=False, help_text="Also restore into scratch objects, compare, remove them")
+    host = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                    help_text="The drill's host (default: the backup's own; an imported backup has none)")
 
 
 class ImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A file from GET backups/{id}/export/")
     key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64 * 1024,
                                 help_text="Encrypted backups: the exported team key (JSON), unless the team has it")
+    storage_target = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                              help_text="Keep it in this storage target of the team (default: local)")
     team = serializers.IntegerField(required=False)
 
 

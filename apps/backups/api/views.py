@@ -83,8 +83,9 @@ class BackupViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, TeamScope
         backup = self.get_object()
         data = VerifyRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        drill = data.validated_data["drill"]
-        return accepted(_service(lambda: services.request_verify(request.user, backup, drill=drill)), request)
+        d = data.validated_data
+        host = _visible(DockerHost, request.user, d["host"], "host") if d["host"] else None
+        return accepted(_service(lambda: services.request_verify(request.user, backup, drill=d["drill"], host=host)), request)
 
     @extend_schema(request=None, responses={(200, "application/x-tar"): bytes})
     @action(detail=True, methods=["get"])
@@ -104,7 +105,8 @@ class BackupViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, TeamScope
         data = ImportRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        backup = _service(lambda: portable.import_file(request.user, team, d["file"], d["key"]))
+        target = _visible(StorageTarget, request.user, d["storage_target"], "storage target") if d["storage_target"] else None
+        backup = _service(lambda: portable.import_file(request.user, team, d["file"], d["key"], storage_target=target))
         return Response(BackupSerializer(backup, context=self.get_serializer_context()).data, status=201)
 
 
@@ -169,16 +171,10 @@ class StorageTargetViewSet(TeamScopedViewSet):
     @action(detail=True, methods=["post"])
     def check(self, request, pk=None):
         """Reach the target now: {"ok": true} or {"ok": false, "error": "..."} (never a secret)."""
-        from rest_framework.response import Response
+        from ..storage import check_target
 
-        from ..storage import StorageError, get_storage
-
-        target = self.get_object()
-        try:
-            get_storage(target.kind, target).check()
-        except StorageError as exc:
-            return Response({"ok": False, "error": str(exc)})
-        return Response({"ok": True})
+        error = check_target(self.get_object())
+        return Response({"ok": False, "error": error} if error else {"ok": True})
 
     def perform_destroy(self, instance):
         if instance.backups.exists() or instance.schedules.exists():
