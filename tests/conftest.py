@@ -27,6 +27,17 @@ def _celery_in_process():
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_allowed():
+    """Celery's "joining would block" flag is one global: eager tasks set and restore it, and
+    two of them finishing out of order on two threads (publishers in thread pools) can leave it
+    set, which then fails a later test's result.get(). Each test starts with it clear."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     # Servers under test listen on 127.0.0.1: allow loopback for the outbound policy (one
     # test proves the default denies it).
